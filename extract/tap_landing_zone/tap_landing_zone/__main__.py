@@ -1,0 +1,3 @@
+from tap_landing_zone.tap import TapLandingZone
+
+TapLandingZone.cli()

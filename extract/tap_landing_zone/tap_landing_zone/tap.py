@@ -1,0 +1,32 @@
+"""tap-landing-zone: reads Tidewater's event landing zone (JSON lines, one folder per day)."""
+
+from __future__ import annotations
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from tap_landing_zone.streams import EventsStream
+
+
+class TapLandingZone(Tap):
+    """Why our own tap: tap-jsonl skips a malformed line with a log warning, a silent drop for the warehouse.
+    This one lands every line; a line that does not parse arrives with `parse_error` and `raw_line` set."""
+
+    name = "tap-landing-zone"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("landing_dir", th.StringType, required=True, description="Folder holding one folder per day."),
+        th.Property(
+            "file_pattern",
+            th.StringType,
+            default="*/*.jsonl",
+            description="Glob of the files to read, relative to landing_dir.",
+        ),
+    ).to_dict()
+
+    def discover_streams(self) -> list[EventsStream]:
+        return [EventsStream(self)]
+
+
+if __name__ == "__main__":
+    TapLandingZone.cli()

@@ -1,0 +1,1 @@
+"""Tidewater: the Saltbox Home analytics-engineering project (source generator and pipeline helpers)."""

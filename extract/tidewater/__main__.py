@@ -1,0 +1,5 @@
+import sys
+
+from tidewater.cli import main
+
+sys.exit(main())

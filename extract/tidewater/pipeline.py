@@ -1,0 +1,229 @@
+"""The whole lifecycle, step by step: PostgreSQL up, generate, extract+load, dbt build, docs, PostgreSQL down."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tidewater import warehouse
+from tidewater.errors import TidewaterError
+from tidewater.paths import Paths
+from tidewater.postgres import Connection, PostgresServer
+
+# Each source's Meltano pipeline, in the order they run.
+EL_TASKS: tuple[tuple[str, str], ...] = (
+    ("app database (PostgreSQL)", "tap-postgres"),
+    ("event landing zone (JSON lines)", "tap-landing-zone"),
+    ("marketing spreadsheet (CSV)", "tap-spreadsheets"),
+)
+LOADER = "target-duckdb"
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+@dataclass
+class RunReport:
+    timings: dict[str, float] = field(default_factory=dict)
+    dbt_results: dict[str, int] = field(default_factory=dict)
+    rows_per_layer: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+class Step:
+    """Times a step and prints its start and end."""
+
+    def __init__(self, report: RunReport, name: str) -> None:
+        self.report, self.name = report, name
+
+    def __enter__(self) -> Step:
+        self.started = time.monotonic()
+        say(f"==> {self.name}")
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        elapsed = time.monotonic() - self.started
+        self.report.timings[self.name] = elapsed
+        if exc_type is None:
+            say(f"    done in {elapsed:.1f} s")
+
+
+def write_env_file(paths: Paths, connection: Connection) -> dict[str, str]:
+    """Write the variables Meltano needs (paths and PostgreSQL) to the data folder's env file, and for the
+    project's own data folder also to .env, so that `meltano run el` typed by hand finds the same setup."""
+    env = {**paths.env(), **connection.env()}
+    text = "".join(f"{key}={value}\n" for key, value in sorted(env.items()))
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    for target in [paths.env_file] + ([paths.project_root / ".env"] if paths.is_default else []):
+        target.write_text(text)
+        target.chmod(0o600)
+    return env
+
+
+def run_logged(
+    command: list[str],
+    *,
+    env: dict[str, str],
+    cwd: Path,
+    log_file: Path,
+    echo: Callable[[str], bool] | None = None,
+    heartbeat: str | None = None,
+) -> None:
+    """Run a command with its output in a log file. Lines for which `echo` is true are also shown; a heartbeat
+    line every 15 s shows that a long quiet step is alive. On failure: the last error lines and the log's path."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with log_file.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(15):
+                say(f"    ... {heartbeat} ({time.monotonic() - started:.0f} s)")
+
+        if heartbeat:
+            threading.Thread(target=beat, daemon=True).start()
+        assert process.stdout is not None
+        tail: list[str] = []
+        for line in process.stdout:
+            log.write(line)
+            tail = (tail + [line.rstrip()])[-200:]
+            if echo and echo(line):
+                say("    " + line.rstrip())
+        returncode = process.wait()
+        done.set()
+    if returncode != 0:
+        errors = [line for line in tail if any(word in line for word in ("ERROR", "Error", "error", "Exception"))]
+        detail = "\n      ".join((errors or tail)[-6:])
+        raise TidewaterError(f"`{' '.join(command[:4])}` failed (exit {returncode}); log: {log_file}\n      {detail}")
+
+
+def _tool(paths: Paths, name: str) -> str:
+    """A command from the project's environment (the one this Python runs in)."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def reset_if_parameters_changed(paths: Paths, seed: int, scale: float) -> None:
+    """A new seed or scale makes different sources: start the warehouse and the load state from scratch, so no row
+    of the old sources lingers. The same seed and scale keep everything (a rerun changes nothing)."""
+    record = paths.data_dir / "run-parameters.json"
+    wanted = {"seed": seed, "scale": scale}
+    if record.exists() and json.loads(record.read_text()) != wanted:
+        previous = json.loads(record.read_text())
+        say(f"    sources change (seed {previous['seed']} scale {previous['scale']} -> seed {seed} scale {scale}):")
+        say("    clearing the landing zone, the warehouse and Meltano's state")
+        for path in (paths.landing_dir, paths.warehouse.parent, paths.meltano_state_dir):
+            shutil.rmtree(path, ignore_errors=True)
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(wanted) + "\n")
+
+
+def generate_sources(paths: Paths, connection: Connection, seed: int, scale: float) -> None:
+    from tidewater.generate import GenerationConfig, generate
+
+    summary = generate(GenerationConfig(seed=seed, scale=scale), paths.landing_dir, connection.conninfo)
+    for line in str(summary).splitlines():
+        say("    " + line)
+
+
+def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
+    meltano = _tool(paths, "meltano")
+    for label, extractor in EL_TASKS:
+        started = time.monotonic()
+        run_logged(
+            [meltano, "--env-file", str(paths.env_file), "--log-level", "info", "run", extractor, LOADER],
+            env=env,
+            cwd=paths.project_root,
+            log_file=paths.logs_dir / f"el-{extractor}.log",
+            heartbeat=f"loading {label}",
+        )
+        elapsed = time.monotonic() - started
+        report.timings[f"el {extractor}"] = elapsed
+        say(f"    {label}: {elapsed:.1f} s")
+
+
+def dbt(paths: Paths, env: dict[str, str], *args: str, log_name: str, echo_all: bool = True) -> None:
+    def progress(line: str) -> bool:
+        return echo_all and (" of " in line or "Done." in line or "WARN" in line or "ERROR" in line)
+
+    run_logged(
+        [_tool(paths, "dbt"), *args],
+        env=env,
+        cwd=paths.project_root,
+        log_file=paths.logs_dir / f"{log_name}.log",
+        echo=progress,
+    )
+
+
+def dbt_results(paths: Paths) -> dict[str, int]:
+    """Counts by resource type and status from the last dbt invocation (run_results.json)."""
+    results_file = paths.dbt_target_dir / "run_results.json"
+    counts: dict[str, int] = {}
+    if results_file.exists():
+        for result in json.loads(results_file.read_text())["results"]:
+            kind = result["unique_id"].split(".")[0]
+            key = f"{kind} {result['status']}"
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def run(paths: Paths, *, seed: int, scale: float, docs: bool = True) -> RunReport:
+    """The whole lifecycle. PostgreSQL is stopped at the end whatever happens."""
+    report = RunReport()
+    server = PostgresServer(paths.postgres_dir)
+    try:
+        with Step(report, "checking the warehouse is free"):
+            warehouse.ensure_writable(paths.warehouse)
+            reset_if_parameters_changed(paths, seed, scale)
+        with Step(report, "starting PostgreSQL (embedded, 127.0.0.1)"):
+            connection = server.start()
+            env = write_env_file(paths, connection)
+            say(f"    listening on 127.0.0.1:{connection.port}, database {connection.database}")
+        with Step(report, f"generating the sources (seed {seed}, scale {scale})"):
+            generate_sources(paths, connection, seed, scale)
+        with Step(report, "extract and load with Meltano into DuckDB"):
+            extract_load(paths, env, report)
+    finally:
+        if server.is_running():
+            server.stop()
+            say("==> PostgreSQL stopped")
+    with Step(report, "dbt build (seeds, models, tests)"):
+        try:
+            dbt(paths, env, "build", log_name="dbt-build")
+        finally:
+            report.dbt_results = dbt_results(paths)
+    if docs:
+        with Step(report, "dbt docs generate --static"):
+            dbt(paths, env, "docs", "generate", "--static", log_name="dbt-docs", echo_all=False)
+    report.rows_per_layer = warehouse.rows_per_layer(warehouse.table_counts(paths.warehouse))
+    return report
+
+
+def print_summary(paths: Paths, report: RunReport) -> None:
+    say()
+    say("Tidewater run complete")
+    say(f"  warehouse: {paths.warehouse}")
+    if paths.docs_file.exists():
+        say(f"  docs:      {paths.docs_file}")
+    say("  rows per layer:")
+    for layer, relations, rows in report.rows_per_layer:
+        say(f"    {layer:<20} {relations:>3} relations {rows:>12,} rows")
+    tests: dict[str, int] = {}
+    for key, count in report.dbt_results.items():
+        kind, status = key.split(" ", 1)
+        if kind in ("test", "unit_test"):
+            tests[status] = tests.get(status, 0) + count
+    if tests:
+        say("  dbt tests: " + ", ".join(f"{count} {status}" for status, count in sorted(tests.items())))
+    say(f"  total time: {sum(v for k, v in report.timings.items() if not k.startswith('el ')):.0f} s")

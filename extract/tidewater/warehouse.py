@@ -1,0 +1,73 @@
+"""The DuckDB warehouse file: is it there, is it free, and what does each layer hold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from tidewater.errors import TidewaterError
+
+# Schemas in the order data flows through them.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("raw", ("raw_app", "raw_events", "raw_marketing")),
+    ("reference (seeds)", ("reference",)),
+    ("staging", ("staging",)),
+    ("intermediate", ("intermediate",)),
+    ("marts", ("marts",)),
+    ("metrics", ("metrics",)),
+)
+
+
+@contextmanager
+def connect(path: Path, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, turning DuckDB's errors about missing or locked files into one clear line."""
+    if read_only and not path.exists():
+        raise TidewaterError(f"warehouse not found: {path} (run `make run` to build it)")
+    try:
+        connection = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            holder = message.split("Conflicting lock is held in", 1)[-1].strip().rstrip(".") if (
+                "Conflicting lock" in message
+            ) else "another process"
+            raise TidewaterError(f"warehouse is locked by another run: {path} (held by {holder})") from exc
+        raise TidewaterError(f"cannot open the warehouse {path}: {message.splitlines()[0]}") from exc
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def ensure_writable(path: Path) -> None:
+    """Fail fast, before a long run, if another process holds the warehouse."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with connect(path, read_only=False):
+        pass
+
+
+def table_counts(path: Path) -> dict[str, dict[str, int]]:
+    """Rows per table, grouped by schema, for every table and view in the warehouse."""
+    counts: dict[str, dict[str, int]] = {}
+    with connect(path) as connection:
+        relations = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() order by 1, 2"
+        ).fetchall()
+        for schema, table in relations:
+            (rows,) = connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+            counts.setdefault(schema, {})[table] = int(rows)
+    return counts
+
+
+def rows_per_layer(counts: dict[str, dict[str, int]]) -> list[tuple[str, int, int]]:
+    """(layer, relations, rows) for each layer that has relations."""
+    summary = []
+    for layer, schemas in LAYERS:
+        tables = [rows for schema in schemas for rows in counts.get(schema, {}).values()]
+        if tables:
+            summary.append((layer, len(tables), sum(tables)))
+    return summary

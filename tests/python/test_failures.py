@@ -1,0 +1,79 @@
+"""What a user sees when something is wrong: one clear line, no traceback, and nothing half-done."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+from conftest import BIN, TEST_SCALE, tidewater_cli
+from tidewater import warehouse
+from tidewater.paths import PROJECT_ROOT
+from tidewater.postgres import PostgresServer
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_missing_warehouse_is_one_clear_line(tmp_path: Path) -> None:
+    line = _one_error_line(tidewater_cli("summary", data_dir=tmp_path / "nothing-here"))
+    assert "warehouse not found" in line and "tidewater.duckdb" in line
+
+
+def test_locked_warehouse_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "warehouse" / "tidewater.duckdb"
+    path.parent.mkdir(parents=True)
+    holder = duckdb.connect(str(path))  # another writer, holding the file
+    try:
+        result = tidewater_cli("run", "--scale", str(TEST_SCALE), data_dir=tmp_path / "data")
+    finally:
+        holder.close()
+    line = _one_error_line(result)
+    assert "warehouse is locked by another run" in line and str(path) in line
+
+
+def test_postgres_that_fails_to_start_is_one_clear_line(tmp_path: Path) -> None:
+    server = PostgresServer(tmp_path / "data" / "postgres")
+    server.start()
+    server.stop()
+    with (server.pgdata / "postgresql.conf").open("a") as conf:
+        conf.write("\nshared_buffers = 'a lot'\n")
+    line = _one_error_line(tidewater_cli("pg", "start", data_dir=tmp_path / "data"))
+    assert "PostgreSQL failed to start" in line and "shared_buffers" in line
+
+
+def test_loader_keeps_the_first_row_of_every_batch(tmp_path: Path) -> None:
+    """target-duckdb 0.8.0 with duckdb >= 1.3 silently drops the first row of each batch: with batches of 7 rows,
+    35 lines must give 35 rows, not 30."""
+    day = tmp_path / "landing" / "events" / "2026-01-01"
+    day.mkdir(parents=True)
+    day.joinpath("events.jsonl").write_text(
+        "".join(json.dumps({"event_id": f"evt_{i:03d}", "event_type": "page_view"}) + "\n" for i in range(35))
+    )
+    env_file = tmp_path / "tidewater.env"
+    wh = tmp_path / "warehouse" / "tidewater.duckdb"
+    wh.parent.mkdir()
+    env_file.write_text(
+        f"TIDEWATER_DATA_DIR={tmp_path}\nTIDEWATER_WAREHOUSE={wh}\n"
+        f"MELTANO_STATE_BACKEND_URI={(tmp_path / 'state').as_uri()}\nTARGET_DUCKDB_BATCH_SIZE_ROWS=7\n"
+    )
+    result = subprocess.run(
+        [str(BIN / "meltano"), "--env-file", str(env_file), "run", "tap-landing-zone", "target-duckdb"],
+        cwd=PROJECT_ROOT, env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    with warehouse.connect(wh) as connection:
+        ((rows, first),) = connection.execute(
+            "select count(*), count(*) filter (where event_id = 'evt_000') from raw_events.events"
+        ).fetchall()
+    assert (rows, first) == (35, 1)
