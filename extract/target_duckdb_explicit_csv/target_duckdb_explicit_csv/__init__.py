@@ -1,0 +1,53 @@
+"""Run target-duckdb 0.8.0 with the dialect of its batch CSV files stated instead of sniffed.
+
+target-duckdb writes each batch to a CSV file with Python's csv module (delimiter ",", quote '"', quotes doubled) and
+loads it with `COPY ... WITH (new_line '\\r\\n')`, leaving DuckDB to guess the rest. The guess goes wrong:
+- with a value holding a quote (a malformed JSON line kept as text, say), DuckDB 1.2 guesses the escape character
+  `\\` and the whole load fails ("Value with unterminated quote found");
+- with duckdb >= 1.3 it guesses a header line and drops the first row of every batch, silently.
+This wrapper passes the real dialect to that one COPY statement and changes nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import target_duckdb
+
+SNIFFED_COPY_OPTIONS = "WITH (new_line '\\r\\n')"
+
+
+def explicit_copy_options(delimiter: str = ",", quotechar: str = '"') -> str:
+    """The options that describe the file target-duckdb actually writes."""
+    return (
+        f"WITH (new_line '\\r\\n', header false, delimiter '{delimiter}', quote '{quotechar}', "
+        f"escape '{quotechar}')"
+    )
+
+
+class ExplicitCsvConnection:
+    """A DuckDB connection whose batch COPY statements carry the CSV dialect; everything else passes through."""
+
+    def __init__(self, connection: Any, copy_options: str) -> None:
+        self._connection = connection
+        self._copy_options = copy_options
+
+    def execute(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        if query.startswith("COPY ") and query.endswith(SNIFFED_COPY_OPTIONS):
+            query = query[: -len(SNIFFED_COPY_OPTIONS)] + self._copy_options
+        self._connection.execute(query, *args, **kwargs)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+
+def main() -> None:
+    original_connect = target_duckdb.duckdb_connect
+
+    def connect(config: dict[str, Any]) -> ExplicitCsvConnection:
+        options = explicit_copy_options(config.get("delimiter", ","), config.get("quotechar", '"'))
+        return ExplicitCsvConnection(original_connect(config), options)
+
+    target_duckdb.duckdb_connect = connect
+    target_duckdb.main()
