@@ -25,6 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     pg = commands.add_parser("pg", help="the embedded PostgreSQL holding the app database")
     pg.add_argument("action", choices=["start", "stop", "status"])
 
+    generate = commands.add_parser("generate", help="write the sources (PostgreSQL must be up: `tidewater pg start`)")
+    generate.add_argument("--scale", type=float, default=1.0)
+    generate.add_argument("--seed", type=int, default=DEFAULT_SEED)
+
     commands.add_parser("summary", help="rows per layer in the warehouse")
     return parser
 
@@ -52,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
                 print("PostgreSQL stopped" if server.stop() else "PostgreSQL was not running")
             else:
                 print("running" if server.is_running() else "stopped")
+        elif args.command == "generate":
+            from tidewater import pipeline
+            from tidewater.postgres import PostgresServer
+
+            server = PostgresServer(paths.postgres_dir)
+            if not server.is_running():
+                raise TidewaterError("PostgreSQL is not running: start it with `tidewater pg start`")
+            pipeline.generate_sources(paths, server.connection(), args.seed, args.scale)
         elif args.command == "summary":
             from tidewater import warehouse
 

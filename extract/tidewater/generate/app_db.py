@@ -1,0 +1,727 @@
+"""The application database of Saltbox Home: customers, products, orders, order lines and payments.
+
+`build_app_data` makes the rows in memory (deterministic for a config); `load_app_database` writes them into
+PostgreSQL (schema `public`) in one transaction with COPY.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from itertools import accumulate
+from typing import Any, NamedTuple
+
+from .config import MS_PER_DAY, GenerationConfig
+from .seasonality import day_start_ms, demand_factors, hour_acceptance, random_ms_in_day, traffic_weights
+from .spreadsheet import plan_marketing
+from .vocabulary import (
+    CATEGORY_ITEMS,
+    COUNTRIES,
+    COUNTRY_DIAL_CODES,
+    EMAIL_DOMAINS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    PRODUCT_COLOURS,
+    PRODUCT_STYLES,
+    STREETS_CONTINENTAL,
+    STREETS_EN,
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HOUR_MS = 3_600_000
+MINUTE_MS = 60_000
+
+ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned")
+PAYMENT_METHODS = (("card", 72), ("paypal", 22), ("gift_card", 6))
+LINES_PER_ORDER = ((1, 30), (2, 26), (3, 20), (4, 12), (5, 7), (6, 5))  # mean 2.55
+QUANTITY = ((1, 80), (2, 14), (3, 4), (4, 2))
+# Repeat buying: rate FRESH / (1 + s / TAU)**2 + 1 at time s after a customer's first order.
+REPEAT_FRESH = 8.0
+REPEAT_TAU_MS = 30 * 86_400_000
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    return EPOCH + timedelta(milliseconds=ms)
+
+
+def datetime_to_ms(value: datetime) -> int:
+    return (value - EPOCH) // timedelta(milliseconds=1)
+
+
+def cents_to_decimal(cents: int) -> Decimal:
+    """Integer cents as a Decimal with exactly two places (1250 -> Decimal('12.50'))."""
+    return Decimal(cents).scaleb(-2)
+
+
+# -- rows ---------------------------------------------------------------------------------------------------
+class Customer(NamedTuple):
+    customer_id: int
+    email: str
+    first_name: str
+    last_name: str
+    phone: str | None
+    address_line: str
+    city: str
+    postal_code: str
+    country_code: str
+    acquisition_channel: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Product(NamedTuple):
+    product_id: int
+    sku: str
+    product_name: str
+    category_code: str
+    unit_price: Decimal
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class Order(NamedTuple):
+    order_id: int
+    customer_id: int | None
+    order_status: str
+    currency: str
+    ordered_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderItem(NamedTuple):
+    order_item_id: int
+    order_id: int
+    product_id: int
+    quantity: int
+    unit_price: Decimal
+    discount_amount: Decimal
+    created_at: datetime
+    updated_at: datetime
+
+
+class Payment(NamedTuple):
+    payment_id: int
+    order_id: int
+    payment_type: str
+    payment_method: str
+    amount: Decimal
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AppData:
+    """All rows of the application database, ordered by primary key."""
+
+    config: GenerationConfig
+    customers: tuple[Customer, ...]
+    products: tuple[Product, ...]
+    orders: tuple[Order, ...]
+    order_items: tuple[OrderItem, ...]
+    payments: tuple[Payment, ...]
+    # The order each customer placed in the session in which they signed up (their acquisition session).
+    signup_order_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def tables(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
+        return {
+            "customers": self.customers,
+            "products": self.products,
+            "orders": self.orders,
+            "order_items": self.order_items,
+            "payments": self.payments,
+        }
+
+    def source_totals(self) -> dict[str, int | str]:
+        """The numbers the marts must reproduce (money as strings with 2 decimals)."""
+        status = {o.order_id: o.order_status for o in self.orders}
+        revenue = sum(
+            (i.quantity * i.unit_price - i.discount_amount for i in self.order_items), Decimal("0.00")
+        )
+        revenue_kept = sum(
+            (
+                i.quantity * i.unit_price - i.discount_amount
+                for i in self.order_items
+                if status[i.order_id] != "cancelled"
+            ),
+            Decimal("0.00"),
+        )
+        paid = sum((p.amount for p in self.payments if p.payment_type == "payment"), Decimal("0.00"))
+        refunds = sum((p.amount for p in self.payments if p.payment_type == "refund"), Decimal("0.00"))
+        counts: dict[str, int] = dict.fromkeys(ORDER_STATUSES, 0)
+        for o in self.orders:
+            counts[o.order_status] += 1
+        return {
+            "customers": len(self.customers),
+            "products": len(self.products),
+            "orders": len(self.orders),
+            "orders_without_customer": sum(1 for o in self.orders if o.customer_id is None),
+            "order_items": len(self.order_items),
+            "revenue": f"{revenue:.2f}",
+            "revenue_non_cancelled": f"{revenue_kept:.2f}",
+            "payments_total": f"{paid:.2f}",
+            "refunds_total": f"{refunds:.2f}",
+            "net_payments": f"{paid - refunds:.2f}",
+            **{f"orders_{name}": n for name, n in counts.items()},
+        }
+
+
+# -- building -----------------------------------------------------------------------------------------------
+def _weighted(pairs: tuple[tuple[Any, int], ...]) -> tuple[list[Any], list[float]]:
+    return [value for value, _ in pairs], list(accumulate(float(w) for _, w in pairs))
+
+
+def _pattern(rng: random.Random, pattern: str) -> str:
+    letters = "ABCDEFGHJKLMNPRSTVWXY"
+    return "".join(
+        str(rng.randrange(10)) if ch == "9" else rng.choice(letters) if ch == "A" else ch for ch in pattern
+    )
+
+
+def _postal_code(rng: random.Random, country: str, prefix: str) -> str:
+    if country == "US":
+        return prefix + _pattern(rng, "99")
+    if country == "CA":
+        return prefix + _pattern(rng, "9A 9A9")
+    if country == "GB":
+        return prefix + _pattern(rng, "9 9AA")
+    if country in ("DE", "FR"):
+        return prefix + _pattern(rng, "999")
+    if country == "NL":
+        return prefix + _pattern(rng, "99 AA")
+    if country == "AU":
+        return prefix + _pattern(rng, "999")
+    return prefix + _pattern(rng, "9 A9A9")  # IE Eircode
+
+
+def _phone(rng: random.Random, country: str) -> str | None:
+    if rng.random() < 0.30:
+        return None
+    if country in ("US", "CA"):
+        area, mid, last = rng.randint(201, 989), rng.randint(200, 999), rng.randint(0, 9999)
+        style = rng.randrange(4)
+        if style == 0:
+            return f"+1 {area}-{mid}-{last:04d}"
+        if style == 1:
+            return f"({area}) {mid}-{last:04d}"
+        if style == 2:
+            return f"{area}.{mid}.{last:04d}"
+        return f"{area}{mid}{last:04d}"
+    digits = "".join(str(rng.randrange(10)) for _ in range(9))
+    if rng.random() < 0.5:
+        return f"+{COUNTRY_DIAL_CODES[country]} {digits[:2]} {digits[2:5]} {digits[5:]}"
+    return f"0{digits[:2]} {digits[2:]}"
+
+
+def _email(
+    rng: random.Random, first: str, last: str, customer_id: int, domains: tuple[list[str], list[float]]
+) -> str:
+    f = "".join(ch for ch in first.lower() if ch.isalpha())
+    la = "".join(ch for ch in last.lower() if ch.isalpha())
+    domain = rng.choices(domains[0], cum_weights=domains[1])[0]
+    style = rng.randrange(3)
+    local = (
+        f"{f}.{la}{customer_id}"
+        if style == 0
+        else f"{f[0]}{la}{customer_id}"
+        if style == 1
+        else f"{f}_{customer_id}"
+    )
+    email = f"{local}@{domain}"
+    if rng.random() < 0.03:  # mess: mixed case or surrounding spaces
+        mess = rng.randrange(3)
+        if mess == 0:
+            email = email.upper()
+        elif mess == 1:
+            email = f"{local[0].upper()}{local[1:]}@{domain.capitalize()}"
+        else:
+            email = f" {email} " if rng.random() < 0.5 else f"{email} "
+    return email
+
+
+def _build_customers(config: GenerationConfig, rng: random.Random) -> list[Customer]:
+    plan = plan_marketing(config)
+    cells = [(day, channel) for day, channel, _ in plan.acquisition_weights]
+    cum = list(accumulate(w for _, _, w in plan.acquisition_weights))
+    draws = rng.choices(cells, cum_weights=cum, k=config.n_customers)
+    start_ms = config.start_ms
+    stamped = sorted(
+        (max(start_ms, random_ms_in_day(rng, day_start_ms(config, day))), channel) for day, channel in draws
+    )
+    countries, country_cum = _weighted(tuple((c, w) for c, (w, _) in COUNTRIES.items()))
+    domains = _weighted(EMAIL_DOMAINS)
+    customers = []
+    end_ms = config.end_ms
+    for customer_id, (created_ms, channel) in enumerate(stamped, start=1):
+        created_ms = min(created_ms, end_ms - HOUR_MS)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        country = rng.choices(countries, cum_weights=country_cum)[0]
+        city, prefix = rng.choice(COUNTRIES[country][1])
+        if country in ("DE", "NL", "FR"):
+            address = f"{rng.choice(STREETS_CONTINENTAL)} {rng.randint(1, 180)}"
+        else:
+            address = f"{rng.randint(1, 9999)} {rng.choice(STREETS_EN)}"
+        country_text = country.lower() if rng.random() < 0.02 else country  # mess: lowercase
+        updated_ms = created_ms
+        if rng.random() < 0.25:  # profile edits later on
+            updated_ms = created_ms + rng.randrange(end_ms - created_ms)
+        customers.append(
+            Customer(
+                customer_id=customer_id,
+                email=_email(rng, first, last, customer_id, domains),
+                first_name=first,
+                last_name=last,
+                phone=_phone(rng, country),
+                address_line=address,
+                city=city,
+                postal_code=_postal_code(rng, country, prefix),
+                country_code=country_text,
+                acquisition_channel=channel,
+                created_at=ms_to_datetime(created_ms),
+                updated_at=ms_to_datetime(updated_ms),
+            )
+        )
+    return customers
+
+
+@dataclass
+class _ProductState:
+    product: Product
+    created_ms: int
+    gone_ms: int  # discontinued at (no sale at or after); far future when active
+    change_ms: int  # price change at; far future when none
+    old_price_cents: int
+    price_cents: int
+
+    def price_at(self, ms: int) -> int:
+        return self.price_cents if ms >= self.change_ms else self.old_price_cents
+
+    def sellable_at(self, ms: int) -> bool:
+        return self.created_ms <= ms < self.gone_ms
+
+
+def _build_products(config: GenerationConfig, rng: random.Random) -> list[_ProductState]:
+    catalogue_start = datetime_to_ms(datetime(2023, 1, 1, tzinfo=UTC))
+    window_start, end_ms = config.start_ms, config.end_ms
+    far = end_ms + 365 * MS_PER_DAY
+    categories = list(CATEGORY_ITEMS)
+    used_names: set[str] = set()
+    states = []
+    for product_id in range(1, config.n_products + 1):
+        category = categories[(product_id - 1) % len(categories)]
+        item, low, high = rng.choice(CATEGORY_ITEMS[category])
+        name = f"{rng.choice(PRODUCT_STYLES)} {item}"
+        if name in used_names:
+            name = f"{name}, {rng.choice(PRODUCT_COLOURS)}"
+        if name in used_names:
+            name = f"{name} No. {product_id}"
+        used_names.add(name)
+        dollars = rng.randint(low, high)
+        price = dollars * 100 - 1 if rng.random() < 0.7 else dollars * 100
+        if rng.random() < 0.12:  # launched during the window
+            created_ms = window_start + rng.randrange(300 * MS_PER_DAY)
+        else:
+            created_ms = catalogue_start + rng.randrange(window_start - 17 * MS_PER_DAY - catalogue_start)
+        gone_ms, change_ms, old_price, updated_ms = far, far, price, created_ms
+        roll = rng.random()
+        if roll < 0.05 and created_ms < window_start:  # discontinued during the window
+            gone_ms = updated_ms = window_start + rng.randrange(end_ms - window_start)
+        elif roll < 0.17:  # price change during the window
+            change_ms = updated_ms = max(created_ms, window_start) + rng.randrange(
+                60 * MS_PER_DAY, 330 * MS_PER_DAY
+            )
+            if change_ms >= end_ms:
+                change_ms, updated_ms = far, created_ms
+            else:
+                factor = rng.choice((0.85, 0.9, 1.05, 1.1, 1.15))
+                price = max(500, round(price * factor / 100) * 100 - 1)
+        sku = f"SBX-{category[:3].upper()}-{product_id:05d}"
+        product = Product(
+            product_id=product_id,
+            sku=sku,
+            product_name=name,
+            category_code=category,
+            unit_price=cents_to_decimal(price),
+            is_active=gone_ms == far,
+            created_at=ms_to_datetime(created_ms),
+            updated_at=ms_to_datetime(updated_ms),
+        )
+        states.append(_ProductState(product, created_ms, gone_ms, change_ms, old_price, price))
+    return states
+
+
+def _order_times(
+    config: GenerationConfig, customers: list[Customer], rng: random.Random
+) -> list[tuple[int, int | None, bool]]:
+    """(ordered_ms, customer_id | None, is_signup_order) for every order, unsorted."""
+    end_ms = config.end_ms
+    demand = demand_factors(config)
+    max_demand = max(demand)
+    start_day_ms = day_start_ms(config, 0)
+    orders: list[tuple[int, int | None, bool]] = []
+    first_ms: dict[int, int] = {}
+    for c in customers:
+        created = datetime_to_ms(c.created_at)
+        roll = rng.random()
+        if roll < 0.70:  # buys in the session in which they sign up
+            t, signup = created + rng.randint(MINUTE_MS, 25 * MINUTE_MS), True
+        elif roll < 0.88:  # comes back to buy later
+            t, signup = created + rng.randint(HOUR_MS, 60 * MS_PER_DAY), False
+        else:
+            continue  # registered, never bought
+        if t < end_ms:
+            orders.append((t, c.customer_id, signup))
+            first_ms[c.customer_id] = t
+
+    n_guest = config.n_guest_orders
+    n_repeat = config.n_orders - len(orders) - n_guest
+    if n_repeat < 0:  # only at absurdly small windows: drop late first orders
+        orders = sorted(orders)[: config.n_orders - n_guest]
+        n_repeat = 0
+
+    weights = traffic_weights(config)
+    guest_days = rng.choices(range(len(weights)), weights=weights, k=n_guest)
+    for day in guest_days:
+        t = min(
+            end_ms, max(config.start_ms + 10 * MINUTE_MS, random_ms_in_day(rng, day_start_ms(config, day)))
+        )
+        orders.append((t, None, False))
+
+    # Repeat orders. A customer buys at a rate of FRESH/(1 + s/TAU)**2 + 1 (s: time since their first order):
+    # keen in the first weeks, then steady. Their share also grows with their appetite and the time left.
+    ids = [cid for cid, t in first_ms.items() if end_ms - t > 2 * HOUR_MS]
+    fresh_parts, steady_parts, cum, total = [], [], [], 0.0
+    for cid in ids:
+        room = end_ms - first_ms[cid] - HOUR_MS
+        fresh, steady = REPEAT_FRESH * REPEAT_TAU_MS * room / (room + REPEAT_TAU_MS), float(room)
+        fresh_parts.append(fresh)
+        steady_parts.append(steady)
+        total += (1.0 / (0.08 + rng.random())) * (fresh + steady)
+        cum.append(total)
+    index_of = {cid: i for i, cid in enumerate(ids)}
+    for cid in rng.choices(ids, cum_weights=cum, k=n_repeat) if ids else []:
+        i = index_of[cid]
+        low = first_ms[cid] + HOUR_MS
+        room = end_ms - low
+        fresh = rng.random() * (fresh_parts[i] + steady_parts[i]) < fresh_parts[i]
+        while True:
+            u = rng.random()
+            if fresh:  # inverse CDF of the 1/(1 + s/TAU)**2 kernel on [0, room)
+                v = u * room / (room + REPEAT_TAU_MS)
+                t = low + min(room - 1, int(REPEAT_TAU_MS * v / (1.0 - v)))
+            else:
+                t = low + int(u * room)
+            day = (t - start_day_ms) // MS_PER_DAY
+            if rng.random() * max_demand < demand[day] * hour_acceptance(t):
+                break
+        orders.append((t, cid, False))
+    return orders
+
+
+def _lifecycle(
+    rng: random.Random, t0: int, end_ms: int
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Planned status changes [(ms, status)] and money movements [(ms, payment_type)] of one order."""
+    pay_delay = (
+        rng.randint(2_000, 5 * MINUTE_MS)
+        if rng.random() < 0.97
+        else rng.randint(30 * MINUTE_MS, 36 * HOUR_MS)
+    )
+    paid = t0 + pay_delay
+    roll = rng.random()
+    if roll < 0.04:
+        if rng.random() < 0.35:  # the payment never went through: cancelled without a capture
+            cancelled = t0 + rng.randint(30 * MINUTE_MS, 48 * HOUR_MS)
+            return [(t0, "placed"), (cancelled, "cancelled")], []
+        cancelled = paid + rng.randint(10 * MINUTE_MS, 48 * HOUR_MS)
+        return [(t0, "placed"), (paid, "paid"), (cancelled, "cancelled")], [
+            (paid, "payment"),
+            (cancelled, "refund"),
+        ]
+    shipped = paid + rng.randint(4 * HOUR_MS, 72 * HOUR_MS)
+    delivered = shipped + rng.randint(24 * HOUR_MS, 7 * 24 * HOUR_MS)
+    steps = [(t0, "placed"), (paid, "paid"), (shipped, "shipped"), (delivered, "delivered")]
+    money = [(paid, "payment")]
+    if rng.random() < 0.07:
+        returned = delivered + rng.randint(2 * 24 * HOUR_MS, 30 * 24 * HOUR_MS)
+        steps.append((returned, "returned"))
+        refunded = returned + rng.randint(MINUTE_MS, 30 * MINUTE_MS)
+        money.append((min(refunded, max(returned, end_ms)), "refund"))  # a returned order has its refund
+    return steps, money
+
+
+def build_app_data(config: GenerationConfig) -> AppData:
+    """All application rows for a config, in memory. Deterministic: same config, equal result."""
+    customers = _build_customers(config, random.Random(config.stream_seed("customers")))
+    products = _build_products(config, random.Random(config.stream_seed("products")))
+    raw_orders = _order_times(config, customers, random.Random(config.stream_seed("orders")))
+    raw_orders.sort(key=lambda o: (o[0], o[1] or 0))
+
+    rng = random.Random(config.stream_seed("order-lines"))
+    popularity = list(range(1, len(products) + 1))
+    rng.shuffle(popularity)
+    product_cum = list(accumulate(1.0 / (rank + 2) for rank in popularity))  # Zipf-like, no pow(): portable
+    total_pop = product_cum[-1]
+    fallback = [p for p in products if p.created_ms < config.start_ms and p.gone_ms > config.end_ms]
+    line_counts, line_cum = _weighted(LINES_PER_ORDER)
+    quantities, quantity_cum = _weighted(QUANTITY)
+    methods, method_cum = _weighted(PAYMENT_METHODS)
+    life_rng = random.Random(config.stream_seed("order-lifecycle"))
+    end_ms = config.end_ms
+
+    orders: list[Order] = []
+    items: list[OrderItem] = []
+    money: list[tuple[int, int, int, str, str, int]] = []  # (ms, order_id, type rank, type, method, cents)
+    signup_ids = []
+    for order_id, (t0, customer_id, signup) in enumerate(raw_orders, start=1):
+        if signup:
+            signup_ids.append(order_id)
+        ordered_at = ms_to_datetime(t0)
+        n_lines = rng.choices(line_counts, cum_weights=line_cum)[0]
+        chosen: list[_ProductState] = []
+        for _ in range(n_lines * 8):
+            p = products[bisect_right(product_cum, rng.random() * total_pop)]
+            if p.sellable_at(t0) and p not in chosen:
+                chosen.append(p)
+                if len(chosen) == n_lines:
+                    break
+        if not chosen:
+            chosen.append(rng.choice(fallback))
+        order_cents = 0
+        line_cents = []
+        for p in chosen:
+            quantity = rng.choices(quantities, cum_weights=quantity_cum)[0]
+            price = p.price_at(t0)
+            gross = quantity * price
+            discount = (gross * rng.choice((5, 10, 15, 20, 25)) + 50) // 100 if rng.random() < 0.15 else 0
+            line_cents.append(gross - discount)
+            order_cents += gross - discount
+            items.append(
+                OrderItem(
+                    order_item_id=len(items) + 1,
+                    order_id=order_id,
+                    product_id=p.product.product_id,
+                    quantity=quantity,
+                    unit_price=cents_to_decimal(price),
+                    discount_amount=cents_to_decimal(discount),
+                    created_at=ordered_at,
+                    updated_at=ordered_at,
+                )
+            )
+        steps, movements = _lifecycle(life_rng, t0, end_ms)
+        method = life_rng.choices(methods, cum_weights=method_cum)[0]
+        partial = life_rng.random() < 0.35
+        for ms, kind in movements:
+            if ms > end_ms:
+                continue
+            cents = order_cents
+            if kind == "refund" and partial and steps[-1][1] == "returned":
+                if len(line_cents) > 1:
+                    cents = line_cents[life_rng.randrange(len(line_cents))]
+                else:
+                    cents = max(1, order_cents * life_rng.choice((20, 25, 30, 50)) // 100)
+            money.append((ms, order_id, 0 if kind == "payment" else 1, kind, method, cents))
+        current = [s for s in steps if s[0] <= end_ms][-1]
+        orders.append(
+            Order(
+                order_id=order_id,
+                customer_id=customer_id,
+                order_status=current[1],
+                currency="USD",
+                ordered_at=ordered_at,
+                created_at=ordered_at,
+                updated_at=ms_to_datetime(current[0]),
+            )
+        )
+
+    money.sort()
+    payments = []
+    for payment_id, (ms, order_id, _, kind, method, cents) in enumerate(money, start=1):
+        at = ms_to_datetime(ms)
+        payments.append(Payment(payment_id, order_id, kind, method, cents_to_decimal(cents), at, at))
+
+    return AppData(
+        config=config,
+        customers=tuple(customers),
+        products=tuple(s.product for s in products),
+        orders=tuple(orders),
+        order_items=tuple(items),
+        payments=tuple(payments),
+        signup_order_ids=frozenset(signup_ids),
+    )
+
+
+# -- loading into PostgreSQL --------------------------------------------------------------------------------
+TABLE_DDL = {
+    "customers": """
+        customer_id integer primary key,
+        email text not null,
+        first_name text,
+        last_name text,
+        phone text,
+        address_line text,
+        city text,
+        postal_code text,
+        country_code text,
+        acquisition_channel text,
+        created_at timestamptz not null,
+        updated_at timestamptz not null""",
+    "products": """
+        product_id integer primary key,
+        sku text not null,
+        product_name text,
+        category_code text,
+        unit_price numeric(10,2),
+        is_active boolean,
+        created_at timestamptz not null,
+        updated_at timestamptz not null""",
+    "orders": """
+        order_id integer primary key,
+        customer_id integer,
+        order_status text not null,
+        currency text not null,
+        ordered_at timestamptz not null,
+        created_at timestamptz not null,
+        updated_at timestamptz not null""",
+    "order_items": """
+        order_item_id integer primary key,
+        order_id integer not null,
+        product_id integer not null,
+        quantity integer not null,
+        unit_price numeric(10,2) not null,
+        discount_amount numeric(10,2) not null,
+        created_at timestamptz not null,
+        updated_at timestamptz not null""",
+    "payments": """
+        payment_id integer primary key,
+        order_id integer not null,
+        payment_type text not null,
+        payment_method text not null,
+        amount numeric(12,2) not null,
+        created_at timestamptz not null,
+        updated_at timestamptz not null""",
+    "_generation": """
+        seed bigint not null,
+        scale numeric not null,
+        fingerprint text not null,
+        generated_at timestamptz not null""",
+}
+TABLE_COMMENTS = {
+    "customers": "Saltbox Home customers (generated by tidewater.generate)",
+    "products": "Saltbox Home product catalogue (generated by tidewater.generate)",
+    "orders": "Orders; customer_id is null for a few orders (no FK on purpose)",
+    "order_items": "Order lines; line amount = quantity * unit_price - discount_amount",
+    "payments": "Captures (payment) and refunds (refund); amount always positive",
+    "_generation": "Which generation (seed, scale, fingerprint of the rows) the tables hold",
+}
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    if kind is datetime:
+        return value.isoformat(sep=" ", timespec="milliseconds")
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is str:
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+        return value
+    return str(value)
+
+
+def copy_payloads(data: AppData) -> dict[str, str]:
+    """COPY text-format payload per table (also the basis of the fingerprint)."""
+    return {
+        table: "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows)
+        for table, rows in data.tables().items()
+    }
+
+
+def fingerprint(payloads: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for table, payload in payloads.items():
+        digest.update(table.encode())
+        digest.update(payload.encode())
+    return digest.hexdigest()
+
+
+def _columns(table: str) -> list[str]:
+    return [line.split()[0] for line in TABLE_DDL[table].strip().splitlines()]
+
+
+def _ensure_schema(cur: Any) -> None:
+    for table, ddl in TABLE_DDL.items():
+        cur.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'public' and table_name = %s order by ordinal_position",
+            (table,),
+        )
+        existing = [r[0] for r in cur.fetchall()]
+        if existing and existing != _columns(table):
+            cur.execute(f"drop table public.{table}")  # an older layout: the generator owns these tables
+            existing = []
+        if not existing:
+            cur.execute(f"create table public.{table} ({ddl})")
+            cur.execute(f"comment on table public.{table} is '{TABLE_COMMENTS[table]}'")
+
+
+def app_database_is_current(conninfo: str, data: AppData) -> bool:
+    """True when the database already holds exactly this generation (same seed, scale, rows, row counts)."""
+    import psycopg
+
+    config = data.config
+    expected = fingerprint(copy_payloads(data))
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('public._generation')")
+        row = cur.fetchone()
+        if row is None or row[0] is None:
+            return False
+        cur.execute("select seed, scale, fingerprint from public._generation")
+        stored = cur.fetchall()
+        if stored != [(config.seed, Decimal(repr(config.scale)), expected)]:
+            return False
+        for table, rows in data.tables().items():
+            cur.execute("select to_regclass(%s)", (f"public.{table}",))
+            found = cur.fetchone()
+            if found is None or found[0] is None:
+                return False
+            cur.execute(f"select count(*) from public.{table}")
+            count = cur.fetchone()
+            if count is None or count[0] != len(rows):
+                return False
+    return True
+
+
+def load_app_database(conninfo: str, data: AppData) -> dict[str, int]:
+    """Create the `public` tables if missing, TRUNCATE them and COPY the rows, in one transaction.
+
+    Records the generation (seed, scale, fingerprint) in `public._generation`. Returns rows per table.
+    """
+    import psycopg
+
+    payloads = copy_payloads(data)
+    counts = {table: len(rows) for table, rows in data.tables().items()}
+    with psycopg.connect(conninfo) as conn:
+        with conn.cursor() as cur:
+            _ensure_schema(cur)
+            cur.execute("truncate " + ", ".join(f"public.{t}" for t in TABLE_DDL))
+            for table, payload in payloads.items():
+                columns = ", ".join(_columns(table))
+                with cur.copy(f"copy public.{table} ({columns}) from stdin") as copy:
+                    for start in range(0, len(payload), 1 << 22):
+                        copy.write(payload[start : start + (1 << 22)])
+            cur.execute(
+                "insert into public._generation (seed, scale, fingerprint, generated_at) "
+                "values (%s, %s, %s, %s)",
+                (data.config.seed, Decimal(repr(data.config.scale)), fingerprint(payloads), data.config.end),
+            )
+            cur.execute("analyze " + ", ".join(f"public.{t}" for t in counts))
+        conn.commit()
+    return counts

@@ -1,0 +1,90 @@
+"""Generation settings: the seed, the scale, the fixed business window and the counts derived from them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+WINDOW_START = datetime(2025, 11, 1, 0, 0, 0, tzinfo=UTC)
+WINDOW_END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)
+
+# Floors so that even a tiny scale (0.01 and below) still has every kind of mess of the contract.
+MIN_CUSTOMERS = 50
+MIN_ORDERS = 300
+MIN_EVENTS = 3_000
+MIN_PRODUCTS = 30
+
+MS_PER_DAY = 86_400_000
+
+
+def _scaled(base: int, scale: float, floor: int) -> int:
+    return max(floor, round(base * scale))
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """What to generate. The same config always produces byte-identical files and identical rows."""
+
+    seed: int = 42
+    scale: float = 1.0
+    start: datetime = WINDOW_START
+    end: datetime = WINDOW_END
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        if not math.isfinite(self.scale) or not 0 < self.scale <= 20:
+            raise ValueError(f"scale must be > 0 and <= 20, got {self.scale!r}")
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("start and end must be timezone-aware (UTC)")
+        if self.end - self.start < timedelta(days=7):
+            raise ValueError("the window must span at least 7 days")
+
+    # -- the window ---------------------------------------------------------------------------------
+    @property
+    def start_ms(self) -> int:
+        """Window start as epoch milliseconds (UTC)."""
+        return int(self.start.timestamp()) * 1000
+
+    @property
+    def end_ms(self) -> int:
+        """Window end (inclusive, the snapshot time of the app database) as epoch milliseconds."""
+        return int(self.end.timestamp()) * 1000
+
+    @property
+    def n_days(self) -> int:
+        """Number of calendar days in the window (365 for the contract window)."""
+        return (self.end.date() - self.start.date()).days + 1
+
+    # -- derived counts -----------------------------------------------------------------------------
+    @property
+    def n_customers(self) -> int:
+        return _scaled(10_000, self.scale, MIN_CUSTOMERS)
+
+    @property
+    def n_orders(self) -> int:
+        return _scaled(100_000, self.scale, MIN_ORDERS)
+
+    @property
+    def n_products(self) -> int:
+        return max(MIN_PRODUCTS, round(200 * max(self.scale, 0.1)))
+
+    @property
+    def n_events(self) -> int:
+        """Target number of distinct web events (duplicate lines come on top)."""
+        return _scaled(1_000_000, self.scale, MIN_EVENTS)
+
+    @property
+    def n_guest_orders(self) -> int:
+        """Orders that arrive with no customer (~0.2%, at least 1)."""
+        return max(1, round(self.n_orders * 0.002))
+
+    @property
+    def n_malformed_lines(self) -> int:
+        """Truncated JSON lines in the landing zone (~0.01%, at least 1)."""
+        return max(1, round(self.n_events * 0.0001))
+
+    def stream_seed(self, name: str) -> str:
+        """Seed for one independent random stream (str seeds hash with SHA-512: stable across versions)."""
+        return f"tidewater:{self.seed}:{name}"

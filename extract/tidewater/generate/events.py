@@ -1,0 +1,478 @@
+"""Web events of the Saltbox Home site as JSON lines in the landing zone, one folder per arrival day.
+
+Every order has a converting session (page_view -> product_view(s) -> add_to_cart -> checkout -> purchase
+at the order's ordered_at); browsing sessions and bots fill the rest. Mess on purpose: duplicate lines, late
+arrivals, other timestamp formats, truncated lines (see the source contract).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from bisect import bisect_right
+from datetime import timedelta
+from itertools import accumulate
+from pathlib import Path
+from typing import Any
+
+from .app_db import AppData, datetime_to_ms
+from .config import MS_PER_DAY, GenerationConfig
+from .files import write_if_changed
+from .seasonality import day_start_ms, random_ms_in_day, traffic_weights
+from .spreadsheet import PAID_CHANNELS
+from .vocabulary import BOT_USER_AGENTS, BROWSER_USER_AGENTS, CATEGORY_ITEMS
+
+EVENT_KEYS = (
+    "event_id", "event_type", "occurred_at", "anonymous_id", "customer_id", "page_url", "referrer",
+    "utm_source", "user_agent", "product_id", "order_id",
+)  # fmt: skip
+EVENTS_FOLDER = "events"
+EVENTS_FILE = "events.jsonl"
+
+RATE_DUPLICATE = 0.02
+RATE_LATE = 0.01
+RATE_OTHER_TIMESTAMP = 0.005
+RATE_BOT_SESSIONS = 0.05
+# Schema drift: from this day the web front end sends one more key (lands in raw extra_fields). None: off.
+APP_VERSION_FROM = "2026-10-01"
+APP_VERSION_EXTRA = ',"app_version":"web-2.14.0"'
+
+SITE = "https://www.saltboxhome.com"
+# Channel mix of browsing sessions, and of returning customers' buying sessions.
+BROWSING_CHANNELS = (
+    ("organic", 30), ("direct", 24), ("paid_search", 12), ("paid_social", 8), ("email", 10), ("referral", 6),
+    ("display", 4), ("affiliate", 6),
+)  # fmt: skip
+RETURNING_CHANNELS = (
+    ("organic", 22), ("direct", 34), ("email", 20), ("paid_search", 8), ("paid_social", 6), ("referral", 4),
+    ("display", 2), ("affiliate", 4),
+)  # fmt: skip
+REFERRERS: dict[str, tuple[tuple[str | None, int], ...]] = {
+    "organic": (
+        ("https://www.google.com/", 70), ("https://www.bing.com/", 18), ("https://duckduckgo.com/", 12),
+    ),
+    "direct": ((None, 1),),
+    "referral": (
+        ("https://www.pinterest.com/", 40), ("https://www.reddit.com/", 30),
+        ("https://www.apartmenttherapy.com/", 30),
+    ),
+    "paid_search": (("https://www.google.com/", 85), ("https://www.bing.com/", 15)),
+    "paid_social": (
+        ("https://www.facebook.com/", 45), ("https://www.instagram.com/", 40),
+        ("https://www.pinterest.com/", 15),
+    ),
+    "display": (("https://googleads.g.doubleclick.net/", 70), ("https://www.theguardian.com/", 30)),
+    "email": ((None, 1),),
+    "affiliate": (("https://www.thespruce.com/", 50), ("https://www.nytimes.com/wirecutter/", 50)),
+}  # fmt: skip
+CATEGORIES = tuple(CATEGORY_ITEMS)
+_SAFE = re.compile(r"[^\"\\\x00-\x1f\x7f-\uffff]*")
+
+
+def _json_str(value: str | None) -> str:
+    """JSON of a constant; the f-string line builder relies on constants needing no escaping."""
+    if value is None:
+        return "null"
+    if not _SAFE.fullmatch(value):
+        raise ValueError(f"constant needs JSON escaping: {value!r}")
+    return f'"{value}"'
+
+
+for _text in [u for u, _ in BROWSER_USER_AGENTS] + list(BOT_USER_AGENTS):
+    _json_str(_text)
+
+
+def _cum(pairs: tuple[tuple[Any, int], ...]) -> tuple[list[Any], list[int]]:
+    return [v for v, _ in pairs], list(accumulate(w for _, w in pairs))
+
+
+def _splitmix64(x: int) -> int:
+    """A bijection of 64-bit integers: unique, random-looking event ids from a counter."""
+    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return x ^ (x >> 31)
+
+
+# Session kinds
+_BUY, _BROWSE, _BOT = 0, 1, 2
+# Login modes of a buying session
+_LOGGED_IN, _LOGS_IN_AT_CHECKOUT, _GUEST = 0, 1, 2
+
+
+class _Planner:
+    """Decides the sessions (who, when, how many events) before any line is written."""
+
+    def __init__(self, config: GenerationConfig) -> None:
+        self.config = config
+        self.rng = random.Random(config.stream_seed("event-sessions"))
+        self.anon_ids: set[str] = set()
+        self.devices: dict[int, list[tuple[str, str]]] = {}
+        self.visitors: list[tuple[str, str]] = []
+        self.browsers, self.browser_cum = _cum(BROWSER_USER_AGENTS)
+        self.browsing, self.browsing_cum = _cum(BROWSING_CHANNELS)
+        self.returning, self.returning_cum = _cum(RETURNING_CHANNELS)
+        self.sessions: list[tuple[Any, ...]] = []
+        self.planned_events = 0
+
+    def new_device(self) -> tuple[str, str]:
+        rng = self.rng
+        while True:
+            anon = f"anon_{rng.getrandbits(48):012x}"
+            if anon not in self.anon_ids:
+                self.anon_ids.add(anon)
+                break
+        return anon, rng.choices(self.browsers, cum_weights=self.browser_cum)[0]
+
+    def device_of(self, customer_id: int, first: bool = False) -> tuple[str, str]:
+        devices = self.devices.get(customer_id)
+        if devices is None:
+            devices = self.devices[customer_id] = [self.new_device()]
+            roll = self.rng.random()
+            for _ in range(2 if roll < 0.10 else 1 if roll < 0.45 else 0):
+                devices.append(self.new_device())
+        if first or len(devices) == 1 or self.rng.random() < 0.6:
+            return devices[0]
+        return devices[self.rng.randrange(1, len(devices))]
+
+    def add(self, anchor_ms: int, kind: int, n_events: int, payload: tuple[Any, ...]) -> None:
+        self.sessions.append((anchor_ms, len(self.sessions), kind, n_events, payload))
+        self.planned_events += n_events
+
+    def plan(self, data: AppData) -> list[tuple[Any, ...]]:
+        config, rng = self.config, self.rng
+        products_of: dict[int, list[int]] = {}
+        for item in data.order_items:
+            products_of.setdefault(item.order_id, []).append(item.product_id)
+        channel_of = {c.customer_id: c.acquisition_channel for c in data.customers}
+        for order in data.orders:
+            cid = order.customer_id
+            signup = order.order_id in data.signup_order_ids
+            if cid is None:
+                device, login = self.new_device(), _GUEST
+                channel = rng.choices(self.browsing, cum_weights=self.browsing_cum)[0]
+            else:
+                device = self.device_of(cid, first=signup)
+                login = _LOGS_IN_AT_CHECKOUT if signup or rng.random() < 0.4 else _LOGGED_IN
+                if signup:
+                    channel = channel_of[cid]
+                else:
+                    channel = rng.choices(self.returning, cum_weights=self.returning_cum)[0]
+            views = products_of[order.order_id][:2]
+            extra = 0 if rng.random() < 0.6 else 1 if rng.random() < 0.75 else 2
+            payload = (order.order_id, cid, tuple(views), extra, channel, device, login)
+            self.add(datetime_to_ms(order.ordered_at), _BUY, 4 + len(views) + extra, payload)
+
+        # Customers who signed up without buying in that session had an acquisition visit too.
+        start_ms = config.start_ms
+        signed_up_buying = {o.customer_id for o in data.orders if o.order_id in data.signup_order_ids}
+        for c in data.customers:
+            if c.customer_id not in signed_up_buying:
+                created = datetime_to_ms(c.created_at)
+                anchor = max(start_ms, created - rng.randint(60_000, 600_000))
+                n = rng.randint(1, 4)
+                device = self.device_of(c.customer_id, first=True)
+                self.add(anchor, _BROWSE, n, (device, None, c.acquisition_channel))
+
+        # Browsing sessions and bots up to the target number of events; ~5% of all sessions are bots.
+        weights = traffic_weights(config)
+        day_cum = list(accumulate(weights))
+        created_sorted = [datetime_to_ms(c.created_at) for c in data.customers]
+        bots = 0
+        browse_sessions = 0
+        while self.planned_events < config.n_events or bots == 0:
+            if browse_sessions < len(weights):  # every day has some traffic, even at a tiny scale
+                day = browse_sessions
+            else:
+                day = bisect_right(day_cum, rng.random() * day_cum[-1])
+            day_ms = day_start_ms(config, min(day, len(weights) - 1))
+            if bots < RATE_BOT_SESSIONS * (len(self.sessions) + 1):
+                bots += 1
+                anchor = max(start_ms, day_ms + rng.randrange(MS_PER_DAY))
+                anon = self.new_device()[0]
+                self.add(anchor, _BOT, rng.randint(5, 20), (anon, rng.choice(BOT_USER_AGENTS)))
+                continue
+            browse_sessions += 1
+            anchor = max(start_ms, random_ms_in_day(rng, day_ms))
+            n = 1 if rng.random() < 0.4 else min(12, 2 + self._geometric(0.4))
+            channel = rng.choices(self.browsing, cum_weights=self.browsing_cum)[0]
+            known = bisect_right(created_sorted, anchor)
+            customer_id = None
+            if known and rng.random() < 0.45:  # a known customer browsing, logged in or not
+                cid = data.customers[rng.randrange(known)].customer_id
+                device = self.device_of(cid)
+                customer_id = cid if rng.random() < 0.55 else None
+            elif self.visitors and rng.random() < 0.35:  # a returning anonymous visitor
+                device = self.visitors[rng.randrange(len(self.visitors))]
+            else:
+                device = self.new_device()
+                self.visitors.append(device)
+            self.add(anchor, _BROWSE, n, (device, customer_id, channel))
+        self.sessions.sort()
+        return self.sessions
+
+    def _geometric(self, p: float) -> int:
+        n = 0
+        while self.rng.random() > p:
+            n += 1
+        return n
+
+
+class _Writer:
+    """Turns sessions into lines, spreads them over arrival-day files, adds the mess, writes the files."""
+
+    def __init__(self, data: AppData, config: GenerationConfig, events_dir: Path) -> None:
+        self.config = config
+        self.events_dir = events_dir
+        self.rng = random.Random(config.stream_seed("event-lines"))
+        self.salt = random.Random(config.stream_seed("event-ids")).getrandbits(64)
+        self.first_day_ms = day_start_ms(config, 0)
+        self.end_ms = config.end_ms
+        first_date = config.start.date()
+        self.day_names = [(first_date + timedelta(days=i)).isoformat() for i in range(config.n_days + 8)]
+        self.prefixes = [name + "T" for name in self.day_names]
+        self.drift_day = (
+            self.day_names.index(APP_VERSION_FROM)
+            if APP_VERSION_FROM in self.day_names
+            else len(self.day_names)
+        )
+        self.buckets: dict[int, tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
+        self.written_files: set[Path] = set()
+        self.seq = 0
+        self.flushed_before = 0
+        self.anon, self.agent, self.human = "", "", True
+        n_malformed = config.n_malformed_lines
+        span = max(n_malformed + 1, int(config.n_events * 0.9))
+        self.malformed_at = sorted(
+            random.Random(config.stream_seed("event-malformed")).sample(range(span), n_malformed)
+        )
+        self.counts = dict.fromkeys(
+            (
+                "files", "files_written", "files_unchanged", "stale_files_removed", "lines",
+                "malformed_lines", "duplicate_lines", "late_lines", "other_timestamp_format_lines",
+                "lines_with_extra_fields",
+                "sessions", "buying_sessions", "bot_sessions", "bot_events", "purchase_events",
+                "valid_distinct_events",
+            ),
+            0,
+        )  # fmt: skip
+        products = sorted(data.products, key=lambda p: p.product_id)
+        self.product_ids = [p.product_id for p in products]
+        self.product_created = {p.product_id: datetime_to_ms(p.created_at) for p in products}
+        popularity = list(range(1, len(products) + 1))
+        random.Random(config.stream_seed("event-products")).shuffle(popularity)
+        self.product_cum = list(accumulate(1.0 / (rank + 4) for rank in popularity))
+        self.referrers = {ch: ([_json_str(r) for r, _ in pairs], list(accumulate(w for _, w in pairs)))
+                          for ch, pairs in REFERRERS.items()}  # fmt: skip
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def timestamp_json(self, ms: int, day: int) -> str:
+        rest = ms - self.first_day_ms - day * MS_PER_DAY
+        h, rest = divmod(rest, 3_600_000)
+        m, rest = divmod(rest, 60_000)
+        s, milli = divmod(rest, 1000)
+        if self.rng.random() >= RATE_OTHER_TIMESTAMP:
+            return f'"{self.prefixes[day]}{h:02d}:{m:02d}:{s:02d}.{milli:03d}Z"'
+        self.counts["other_timestamp_format_lines"] += 1
+        if self.rng.random() < 0.5:
+            return f'"{self.day_names[day]} {h:02d}:{m:02d}:{s:02d}"'
+        return str(ms)
+
+    def product_at(self, ms: int) -> int:
+        rng = self.rng
+        for _ in range(6):
+            pid = self.product_ids[bisect_right(self.product_cum, rng.random() * self.product_cum[-1])]
+            if self.product_created[pid] <= ms:
+                return pid
+        return self.product_ids[0]
+
+    def landing(self, channel: str, ms: int) -> tuple[str, str, str]:
+        """(page_url, referrer JSON, utm_source JSON) of a session's first page view."""
+        refs, cum = self.referrers[channel]
+        referrer = self.rng.choices(refs, cum_weights=cum)[0]
+        utm = f'"{channel}"' if channel in PAID_CHANNELS else "null"
+        roll = self.rng.random()
+        if channel == "direct" or roll < 0.3:
+            url = "/"
+        elif roll < 0.65:
+            url = f"/category/{self.rng.choice(CATEGORIES)}"
+        else:
+            url = f"/products/{self.product_at(ms)}"
+        return url, referrer, utm
+
+    # -- one event ----------------------------------------------------------------------------------------
+    def session(self, anon: str, agent: str, human: bool) -> None:
+        """Who the next events come from."""
+        self.anon, self.agent, self.human = anon, agent, human
+
+    def emit(
+        self, ms: int, event_type: str, customer: str, url: str, referrer: str = "null", utm: str = "null",
+        product: str = "null", order: str = "null",
+    ) -> None:  # fmt: skip
+        """One event: its JSON line (values already JSON-encoded), its arrival day, and the mess."""
+        rng, counts, human = self.rng, self.counts, self.human
+        seq = self.seq
+        self.seq += 1
+        day = (ms - self.first_day_ms) // MS_PER_DAY
+        extra = APP_VERSION_EXTRA if human and day >= self.drift_day else ""
+        line = (
+            f'{{"event_id":"evt_{_splitmix64((self.salt + seq) & 0xFFFFFFFFFFFFFFFF):016x}",'
+            f'"event_type":"{event_type}","occurred_at":{self.timestamp_json(ms, day)},'
+            f'"anonymous_id":"{self.anon}","customer_id":{customer},"page_url":"{url}","referrer":{referrer},'
+            f'"utm_source":{utm},"user_agent":"{self.agent}","product_id":{product},"order_id":{order}{extra}}}'
+        )
+        arrival, late = day, rng.random() < RATE_LATE
+        if late:
+            arrival = day + rng.randint(1, 3)
+            counts["late_lines"] += 1
+        duplicate = rng.random() < RATE_DUPLICATE
+        if self.malformed_at and seq >= self.malformed_at[0] and event_type != "purchase" and not duplicate:
+            self.malformed_at.pop(0)
+            line = line[: rng.randint(12, len(line) - 12)]  # a write cut in the middle: the event is lost
+            counts["malformed_lines"] += 1
+        else:
+            counts["valid_distinct_events"] += 1
+            if extra:
+                counts["lines_with_extra_fields"] += 1
+            if event_type == "purchase":
+                counts["purchase_events"] += 1
+            if not human:
+                counts["bot_events"] += 1
+        bucket = self.bucket(arrival)
+        (bucket[1] if late else bucket[0]).append((ms, seq, line))
+        if duplicate:
+            again = arrival if rng.random() < 0.7 else min(day + 3, arrival + rng.randint(1, 2))
+            self.bucket(again)[1].append((ms, seq, line))
+            counts["duplicate_lines"] += 1
+
+    def bucket(self, day: int) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
+        found = self.buckets.get(day)
+        if found is None:
+            if day < self.flushed_before:
+                raise AssertionError(f"day {self.day_names[day]} was already written")
+            found = self.buckets[day] = ([], [])
+        return found
+
+    # -- sessions -----------------------------------------------------------------------------------------
+    def buy(self, purchase_ms: int, payload: tuple[Any, ...]) -> None:
+        order_id, cid, views, extra, channel, (anon, agent), login = payload
+        rng = self.rng
+        # Walk back from the purchase: checkout, add_to_cart, product views, the landing page view.
+        gaps = [rng.randint(30_000, 300_000), rng.randint(20_000, 240_000)]
+        gaps += [rng.randint(10_000, 180_000) for _ in range(len(views) + extra)]
+        gaps.append(rng.randint(5_000, 120_000))
+        span = sum(gaps)
+        room = purchase_ms - self.config.start_ms
+        if span > room:  # right at the window start: squeeze the session into the window
+            gaps = [g * room // span for g in gaps]
+        times = list(accumulate(gaps))
+        t_checkout, t_cart = purchase_ms - times[0], purchase_ms - times[1]
+        t_views = [purchase_ms - t for t in times[2:-1]][::-1]
+        t_land = purchase_ms - times[-1]
+        known = "null" if cid is None else str(cid)
+        early = known if login == _LOGGED_IN else "null"
+        self.session(anon, agent, True)
+        url, referrer, utm = self.landing(channel, t_land)
+        self.emit(t_land, "page_view", early, url, referrer, utm)
+        viewed = [self.product_at(t_views[0]) for _ in range(extra)] + list(views)
+        for t, pid in zip(t_views, viewed, strict=True):
+            self.emit(t, "product_view", early, f"/products/{pid}", product=str(pid))
+        self.emit(t_cart, "add_to_cart", early, f"/products/{views[0]}", product=str(views[0]))
+        self.emit(t_checkout, "checkout", known, "/checkout")
+        self.emit(purchase_ms, "purchase", known, "/checkout/confirmation", order=str(order_id))
+
+    def browse(self, start_ms: int, n: int, payload: tuple[Any, ...]) -> None:
+        (anon, agent), cid, channel = payload
+        rng = self.rng
+        customer = "null" if cid is None else str(cid)
+        self.session(anon, agent, True)
+        url, referrer, utm = self.landing(channel, start_ms)
+        self.emit(start_ms, "page_view", customer, url, referrer, utm)
+        t, in_cart, last_product = start_ms, False, None
+        for _ in range(n - 1):
+            t += rng.randint(5_000, 240_000)
+            if t > self.end_ms:
+                return
+            roll = rng.random()
+            if roll < 0.55 or (roll >= 0.85 and last_product is None):
+                last_product = self.product_at(t)
+                self.emit(t, "product_view", customer, f"/products/{last_product}", product=str(last_product))
+            elif roll < 0.85:
+                self.emit(t, "page_view", customer, f"/category/{rng.choice(CATEGORIES)}")
+            elif not in_cart or roll < 0.95:
+                in_cart = True
+                self.emit(t, "add_to_cart", customer, f"/products/{last_product}", product=str(last_product))
+            else:  # reached the checkout and left
+                self.emit(t, "checkout", customer, "/checkout")
+
+    def bot(self, start_ms: int, n: int, payload: tuple[str, str]) -> None:
+        anon, agent = payload
+        rng = self.rng
+        self.session(anon, agent, False)
+        t = start_ms
+        for _ in range(n):
+            if t > self.end_ms:
+                return
+            roll = rng.random()
+            if roll < 0.7:
+                url = f"/products/{self.product_ids[rng.randrange(len(self.product_ids))]}"
+            elif roll < 0.92:
+                url = f"/category/{rng.choice(CATEGORIES)}"
+            else:
+                url = "/"
+            self.emit(t, "page_view", "null", url)
+            t += rng.randint(400, 8_000)
+
+    # -- files --------------------------------------------------------------------------------------------
+    def flush(self, before_day: int) -> None:
+        self.flushed_before = max(self.flushed_before, before_day)
+        for day in sorted(d for d in self.buckets if d < before_day):
+            on_time, appended = self.buckets.pop(day)
+            on_time.sort()
+            appended.sort()
+            lines = [line for _, _, line in on_time] + [line for _, _, line in appended]
+            path = self.events_dir / self.day_names[day] / EVENTS_FILE
+            data = ("\n".join(lines) + "\n").encode("utf-8")
+            self.written_files.add(path)
+            self.counts["files"] += 1
+            self.counts["lines"] += len(lines)
+            if write_if_changed(path, data):
+                self.counts["files_written"] += 1
+            else:
+                self.counts["files_unchanged"] += 1
+
+    def run(self, sessions: list[tuple[Any, ...]]) -> dict[str, int]:
+        counts = self.counts
+        for anchor, _, kind, n, payload in sessions:
+            # Sessions come in anchor order; a buying session reaches back at most ~30 minutes into the
+            # previous day and late lines only go forward, so every day before yesterday is complete.
+            self.flush((anchor - self.first_day_ms) // MS_PER_DAY - 1)
+            counts["sessions"] += 1
+            if kind == _BUY:
+                counts["buying_sessions"] += 1
+                self.buy(anchor, payload)
+            elif kind == _BROWSE:
+                self.browse(anchor, n, payload)
+            else:
+                counts["bot_sessions"] += 1
+                self.bot(anchor, n, payload)
+        self.flush(len(self.day_names))
+        counts["stale_files_removed"] = self.remove_stale_files()
+        return counts
+
+    def remove_stale_files(self) -> int:
+        """Day files of an earlier run (other seed or scale) that this run did not produce."""
+        removed = 0
+        for path in sorted(self.events_dir.glob(f"*/{EVENTS_FILE}")):
+            if path not in self.written_files and re.fullmatch(r"\d{4}-\d{2}-\d{2}", path.parent.name):
+                path.unlink()
+                removed += 1
+                if not any(path.parent.iterdir()):
+                    path.parent.rmdir()
+        return removed
+
+
+def write_events(landing_dir: Path, data: AppData, config: GenerationConfig) -> dict[str, int]:
+    """Write `<landing_dir>/events/<YYYY-MM-DD>/events.jsonl` (only changed files); return counts."""
+    sessions = _Planner(config).plan(data)
+    return _Writer(data, config, Path(landing_dir) / EVENTS_FOLDER).run(sessions)

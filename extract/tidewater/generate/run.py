@@ -1,0 +1,132 @@
+"""Run the three sources (app database, web events, marketing spreadsheet) and record what was generated."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from .app_db import AppData, app_database_is_current, build_app_data, load_app_database
+from .config import GenerationConfig
+from .events import write_events
+from .files import write_if_changed
+from .spreadsheet import ACQUISITION_CHANNELS, PAID_CHANNELS, write_marketing_spend
+
+SUMMARY_FILE = "_generation.json"
+FORMAT_VERSION = 1
+# Counts that describe what this run did to the files rather than what the data is (kept out of the json).
+_RUN_ONLY_COUNTS = ("files_written", "files_unchanged", "stale_files_removed", "file_written")
+
+
+@dataclass(frozen=True)
+class Summary:
+    config: GenerationConfig
+    landing_dir: Path
+    app_db: dict[str, int]
+    database: str  # "loaded", "unchanged" (reload skipped) or "not loaded" (no connection given)
+    events: dict[str, int]
+    marketing: dict[str, int]
+    source_totals: dict[str, object]
+    summary_written: bool
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        """One line per source, for people."""
+        a, e, m, s = self.app_db, self.events, self.marketing, self.seconds
+        db_note = {
+            "loaded": f"loaded into PostgreSQL in {s.get('database', 0):.1f}s",
+            "unchanged": "PostgreSQL already holds this generation, reload skipped",
+            "not loaded": "PostgreSQL not loaded (no connection given)",
+        }[self.database]
+        tables = " ".join(f"{t}={n}" for t, n in a.items())
+        return [
+            f"app_db: {tables}; {db_note}",
+            f"events: {e['lines']} lines in {e['files']} day files ({e['files_written']} written, "
+            f"{e['files_unchanged']} unchanged); {e['valid_distinct_events']} distinct valid events, "
+            f"{e['purchase_events']} purchases, {e['bot_events']} bot events, "
+            f"{e['duplicate_lines']} duplicate, {e['late_lines']} late, "
+            f"{e['malformed_lines']} malformed lines ({s.get('events', 0):.1f}s)",
+            f"marketing: {m['rows']} rows ({m['spend_rows']} spend rows), spend as written "
+            f"${Decimal(m['spend_cents_as_written']).scaleb(-2):,}; "
+            f"{'written' if m['file_written'] else 'unchanged'}",
+            f"summary: {self.landing_dir / SUMMARY_FILE} "
+            f"({'written' if self.summary_written else 'unchanged'}); "
+            f"seed {self.config.seed}, scale {self.config.scale}, {s.get('total', 0):.1f}s in total",
+        ]
+
+
+def _source_totals(data: AppData, events: dict[str, int], marketing: dict[str, int]) -> dict[str, object]:
+    totals: dict[str, object] = dict(data.source_totals())
+    totals["valid_distinct_events"] = events["valid_distinct_events"]
+    totals["purchases"] = events["purchase_events"]
+    totals["bot_events"] = events["bot_events"]
+    totals["marketing_spend"] = f"{Decimal(marketing['spend_cents_as_written']).scaleb(-2):.2f}"
+    totals["marketing_spend_by_channel"] = {
+        ch: f"{Decimal(marketing[f'spend_cents_as_written.{ch}']).scaleb(-2):.2f}" for ch in PAID_CHANNELS
+    }
+    by_channel = dict.fromkeys(ACQUISITION_CHANNELS, 0)
+    for c in data.customers:
+        by_channel[c.acquisition_channel] += 1
+    totals["new_customers_by_channel"] = by_channel
+    return totals
+
+
+def summary_document(
+    config: GenerationConfig, app_db: dict[str, int], events: dict[str, int], marketing: dict[str, int],
+    source_totals: dict[str, object],
+) -> dict[str, object]:  # fmt: skip
+    """The content of `_generation.json`: only what the data is, so the same config gives the same bytes."""
+
+    def keep(counts: dict[str, int]) -> dict[str, int]:
+        return {k: v for k, v in counts.items() if k not in _RUN_ONLY_COUNTS}
+
+    return {
+        "format_version": FORMAT_VERSION,
+        "seed": config.seed,
+        "scale": config.scale,
+        "window": {"start": config.start.isoformat(), "end": config.end.isoformat()},
+        "counts": {"app_db": app_db, "events": keep(events), "marketing": keep(marketing)},
+        "source_totals": source_totals,
+    }
+
+
+def generate(
+    config: GenerationConfig, landing_dir: Path, conninfo: str | None, *, force_reload: bool = False
+) -> Summary:
+    """Generate all sources. With `conninfo` None the database is left alone (files only)."""
+    started = time.perf_counter()
+    seconds: dict[str, float] = {}
+    landing_dir = Path(landing_dir)
+    landing_dir.mkdir(parents=True, exist_ok=True)
+
+    data = build_app_data(config)
+    seconds["app_data"] = time.perf_counter() - started
+    app_counts = {table: len(rows) for table, rows in data.tables().items()}
+    database = "not loaded"
+    if conninfo is not None:
+        t = time.perf_counter()
+        if not force_reload and app_database_is_current(conninfo, data):
+            database = "unchanged"
+        else:
+            app_counts = load_app_database(conninfo, data)
+            database = "loaded"
+        seconds["database"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    events = write_events(landing_dir, data, config)
+    seconds["events"] = time.perf_counter() - t
+    t = time.perf_counter()
+    marketing = write_marketing_spend(landing_dir, config)
+    seconds["marketing"] = time.perf_counter() - t
+
+    totals = _source_totals(data, events, marketing)
+    document = summary_document(config, app_counts, events, marketing, totals)
+    text = json.dumps(document, indent=2) + "\n"
+    written = write_if_changed(landing_dir / SUMMARY_FILE, text.encode("utf-8"))
+    seconds["total"] = time.perf_counter() - started
+    return Summary(config, landing_dir, app_counts, database, events, marketing, totals, written, seconds)

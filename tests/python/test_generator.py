@@ -1,0 +1,424 @@
+"""The source generator (tidewater.generate): deterministic, to the contract, with every kind of mess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from tidewater.generate import GenerationConfig, build_app_data, generate
+from tidewater.generate.__main__ import main as cli_main
+from tidewater.generate.app_db import AppData
+from tidewater.generate.events import EVENT_KEYS
+from tidewater.generate.spreadsheet import CSV_HEADER
+
+SCALE = 0.01
+SEED = 42
+BOT_MARKERS = ("bot", "crawler", "spider", "headlesschrome")
+
+
+@pytest.fixture(scope="module")
+def config() -> GenerationConfig:
+    return GenerationConfig(seed=SEED, scale=SCALE)
+
+
+@pytest.fixture(scope="module")
+def data(config: GenerationConfig) -> AppData:
+    return build_app_data(config)
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory, config: GenerationConfig) -> Path:
+    """The landing zone of one run at scale 0.01 (files only, no database)."""
+    landing_dir = tmp_path_factory.mktemp("landing")
+    generate(config, landing_dir, None)
+    return landing_dir
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _event_lines(landing: Path) -> list[tuple[str, int, str]]:
+    """(day folder, 1-based line number, line) for every line of every events file."""
+    out = []
+    for path in sorted((landing / "events").glob("*/events.jsonl")):
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+            out.append((path.parent.name, number, line))
+    return out
+
+
+def _parsed_events(landing: Path) -> tuple[list[tuple[str, dict]], list[str]]:
+    good, bad = [], []
+    for folder, _, line in _event_lines(landing):
+        try:
+            good.append((folder, json.loads(line)))
+        except json.JSONDecodeError:
+            bad.append(line)
+    return good, bad
+
+
+def _occurred(value: str | int) -> datetime:
+    if isinstance(value, int):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if value.endswith("Z"):
+        return datetime.fromisoformat(value[:-1] + "+00:00")
+    return datetime.fromisoformat(value + "+00:00")
+
+
+def _sessions(events: list[dict]) -> list[list[dict]]:
+    """Sessions the way dbt makes them: per anonymous_id, a new one after 30 minutes of inactivity."""
+    by_visitor: dict[str, dict[str, tuple[datetime, dict]]] = defaultdict(dict)
+    for event in events:
+        by_visitor[event["anonymous_id"]][event["event_id"]] = (_occurred(event["occurred_at"]), event)
+    sessions: list[list[dict]] = []
+    for visits in by_visitor.values():
+        last = None
+        for occurred, event in sorted(visits.values(), key=lambda v: (v[0], v[1]["event_id"])):
+            if last is None or (occurred - last).total_seconds() > 1800:
+                sessions.append([])
+            sessions[-1].append(event)
+            last = occurred
+    return sessions
+
+
+def _line_amounts(data: AppData) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for item in data.order_items:
+        totals[item.order_id] += item.quantity * item.unit_price - item.discount_amount
+    return totals
+
+
+# -- determinism --
+def test_same_seed_and_scale_give_identical_rows_and_bytes(
+    config: GenerationConfig, data: AppData, landing: Path, tmp_path: Path
+) -> None:
+    assert build_app_data(config) == data
+    generate(config, tmp_path, None)
+    assert _files(tmp_path) == _files(landing)
+
+
+def test_another_seed_gives_other_data(config: GenerationConfig, data: AppData) -> None:
+    other = build_app_data(GenerationConfig(seed=SEED + 1, scale=SCALE))
+    assert other.customers != data.customers
+    assert len(other.orders) == len(data.orders)
+
+
+def test_counts_scale_with_scale() -> None:
+    small, larger = GenerationConfig(scale=0.01), GenerationConfig(scale=0.05)
+    assert (small.n_customers, small.n_orders, small.n_events) == (100, 1_000, 10_000)
+    assert (larger.n_customers, larger.n_orders, larger.n_events) == (500, 5_000, 50_000)
+    assert GenerationConfig(scale=1.0).n_orders == 100_000
+    tiny = GenerationConfig(scale=0.0001)  # floors keep every kind of mess possible
+    assert tiny.n_guest_orders >= 1 and tiny.n_malformed_lines >= 1 and tiny.n_customers >= 50
+    big = build_app_data(larger)
+    assert (len(big.customers), len(big.orders)) == (500, 5_000)
+    assert 2.3 <= len(big.order_items) / len(big.orders) <= 2.8
+
+
+def test_invalid_scale_is_refused() -> None:
+    for scale in (0, -1, float("nan")):
+        with pytest.raises(ValueError):
+            GenerationConfig(scale=scale)
+
+
+# -- the app database --
+def test_keys_are_1_to_n_and_timestamps_in_the_window(config: GenerationConfig, data: AppData) -> None:
+    for rows in data.tables().values():
+        assert [row[0] for row in rows] == list(range(1, len(rows) + 1))
+    for rows in (data.customers, data.orders, data.order_items, data.payments):
+        for row in rows:
+            assert config.start <= row.created_at <= row.updated_at <= config.end
+
+
+def test_orders_follow_their_customer_and_status_history(data: AppData) -> None:
+    created = {c.customer_id: c.created_at for c in data.customers}
+    for order in data.orders:
+        assert order.currency == "USD" and order.created_at == order.ordered_at
+        if order.customer_id is not None:
+            assert order.ordered_at >= created[order.customer_id]
+    statuses = Counter(o.order_status for o in data.orders)
+    assert set(statuses) <= {"placed", "paid", "shipped", "delivered", "cancelled", "returned"}
+    assert 0.06 <= (statuses["cancelled"] + statuses["returned"]) / len(data.orders) <= 0.15
+    assert sum(1 for o in data.orders if o.updated_at > o.created_at) > 0.9 * len(data.orders)
+
+
+def test_line_amounts_and_payments_reconcile_to_the_cent(data: AppData) -> None:
+    for item in data.order_items:
+        for amount in (item.unit_price, item.discount_amount):
+            assert amount.as_tuple().exponent == -2
+        assert item.quantity >= 1 and item.quantity * item.unit_price - item.discount_amount >= 0
+    totals = _line_amounts(data)
+    payments: dict[int, list] = defaultdict(list)
+    for p in data.payments:
+        assert p.amount > 0 and p.amount.as_tuple().exponent == -2
+        assert p.payment_method in ("card", "paypal", "gift_card")
+        payments[p.order_id].append(p)
+    for order in data.orders:
+        captured = [p.amount for p in payments[order.order_id] if p.payment_type == "payment"]
+        refunded = [p.amount for p in payments[order.order_id] if p.payment_type == "refund"]
+        total = totals[order.order_id]
+        if order.order_status == "placed":
+            assert not captured and not refunded
+        elif order.order_status == "cancelled":
+            assert (captured, refunded) in (([], []), ([total], [total]))
+        else:
+            assert captured == [total]
+            if order.order_status == "returned":
+                assert len(refunded) == 1 and 0 < refunded[0] <= total
+            else:
+                assert not refunded
+    partial = [o for o in data.orders if o.order_status == "returned"]
+    assert any(
+        sum(p.amount for p in payments[o.order_id] if p.payment_type == "refund") < totals[o.order_id]
+        for o in partial
+    ), "some returns are refunded partially"
+
+
+def test_source_totals_add_up(data: AppData) -> None:
+    totals = data.source_totals()
+    assert Decimal(totals["revenue"]) == sum(_line_amounts(data).values())
+    assert totals["orders"] == len(data.orders) and totals["order_items"] == len(data.order_items)
+    refunds = sum(p.amount for p in data.payments if p.payment_type == "refund")
+    assert Decimal(totals["refunds_total"]) == refunds
+
+
+def test_app_database_mess_is_present(data: AppData) -> None:
+    customers = data.customers
+    assert any(c.email != c.email.strip() for c in customers) or any(
+        c.email != c.email.lower() for c in customers
+    )
+    assert len({c.email.strip().lower() for c in customers}) == len(customers), "emails unique once cleaned"
+    assert any(c.country_code.islower() for c in customers)
+    nulls = sum(1 for c in customers if c.phone is None) / len(customers)
+    assert 0.15 <= nulls <= 0.45
+    assert sum(1 for o in data.orders if o.customer_id is None) >= 1
+    assert {c.acquisition_channel for c in customers} <= {
+        "organic", "direct", "referral", "paid_search", "paid_social", "display", "email", "affiliate",
+    }  # fmt: skip
+
+
+# -- the web events --
+def test_event_lines_follow_the_contract(landing: Path, data: AppData, config: GenerationConfig) -> None:
+    good, bad = _parsed_events(landing)
+    assert 1 <= len(bad) <= 5
+    for line in bad:
+        assert line.startswith("{") and not line.endswith("}")
+    orders = {o.order_id: o for o in data.orders}
+    purchases: dict[str, int] = {}
+    for folder, event in good:
+        assert tuple(event)[: len(EVENT_KEYS)] == EVENT_KEYS
+        assert event["event_id"].startswith("evt_") and len(event["event_id"]) == 20
+        assert event["anonymous_id"].startswith("anon_") and len(event["anonymous_id"]) == 17
+        occurred = _occurred(event["occurred_at"])
+        assert config.start <= occurred <= config.end
+        assert 0 <= (date.fromisoformat(folder) - occurred.date()).days <= 3
+        if event["event_type"] == "purchase":
+            order = orders[event["order_id"]]
+            assert abs((occurred - order.ordered_at).total_seconds()) < 1
+            assert event["customer_id"] == order.customer_id
+            purchases[event["event_id"]] = event["order_id"]
+    assert sorted(purchases.values()) == sorted(orders), "one purchase event per order"
+
+
+def test_every_purchase_ends_a_converting_session(landing: Path) -> None:
+    good, bad = _parsed_events(landing)
+    funnel = ["page_view", "product_view", "add_to_cart", "checkout", "purchase"]
+    converting, incomplete = 0, 0
+    for session in _sessions([e for _, e in good]):
+        types = [e["event_type"] for e in session]
+        if "purchase" not in types:
+            continue
+        converting += 1
+        steps = iter(types[: types.index("purchase") + 1])
+        if not all(step in steps for step in funnel):  # the funnel, in order
+            incomplete += 1
+    assert incomplete <= len(bad), "only a truncated line may break a funnel"
+    purchases = {e["event_id"] for _, e in good if e["event_type"] == "purchase"}
+    assert converting >= 0.98 * len(purchases)
+
+
+def test_event_lines_are_compact_json_sorted_within_a_file(landing: Path) -> None:
+    times: dict[str, list[datetime]] = defaultdict(list)
+    for folder, _, line in _event_lines(landing):
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        assert json.dumps(event, separators=(",", ":")) == line
+        times[folder].append(_occurred(event["occurred_at"]).replace(microsecond=0))
+    for folder, seq in times.items():
+        # On-time lines in time order, then the late and duplicate lines that landed here, in time order.
+        descents = sum(1 for i in range(1, len(seq)) if seq[i] < seq[i - 1])
+        assert descents <= 1, folder
+
+
+def test_event_mess_is_present(landing: Path) -> None:
+    good, bad = _parsed_events(landing)
+    assert bad, "at least one malformed line"
+    ids = Counter(event["event_id"] for _, event in good)
+    lines_of: dict[str, set] = defaultdict(set)
+    folders_of: dict[str, set] = defaultdict(set)
+    for folder, event in good:
+        lines_of[event["event_id"]].add(json.dumps(event, separators=(",", ":")))
+        folders_of[event["event_id"]].add(folder)
+    duplicated = [i for i, n in ids.items() if n > 1]
+    assert 0.01 <= len(duplicated) / len(ids) <= 0.035
+    assert all(len(lines_of[i]) == 1 for i in duplicated), "a duplicate is an identical line"
+    assert any(len(folders_of[i]) > 1 for i in duplicated), "some duplicates land in a later folder"
+    late = [e for folder, e in good if _occurred(e["occurred_at"]).date().isoformat() < folder]
+    assert 0.004 <= len({e["event_id"] for e in late}) / len(ids) <= 0.03
+    formats = Counter(
+        "epoch" if isinstance(e["occurred_at"], int) else "iso" if e["occurred_at"].endswith("Z") else "space"
+        for _, e in good
+    )
+    assert formats["epoch"] >= 1 and formats["space"] >= 1
+    assert (formats["epoch"] + formats["space"]) / len(good) < 0.02
+    bots = [e for _, e in good if any(m in e["user_agent"].lower() for m in BOT_MARKERS)]
+    assert bots and all(e["event_type"] == "page_view" and e["customer_id"] is None for e in bots)
+    sessions = _sessions([e for _, e in good])
+    bot_sessions = [s for s in sessions if any(m in s[0]["user_agent"].lower() for m in BOT_MARKERS)]
+    assert 0.04 <= len(bot_sessions) / len(sessions) <= 0.06
+    assert any(e["customer_id"] is None for _, e in good) and any(e["customer_id"] for _, e in good)
+    assert {e["event_type"] for _, e in good} == {
+        "page_view",
+        "product_view",
+        "add_to_cart",
+        "checkout",
+        "purchase",
+    }
+
+
+def test_event_volume_is_near_the_target(landing: Path, config: GenerationConfig) -> None:
+    summary = json.loads((landing / "_generation.json").read_text())
+    distinct = summary["source_totals"]["valid_distinct_events"]
+    assert 0.95 * config.n_events <= distinct <= 1.05 * config.n_events
+    good, bad = _parsed_events(landing)
+    assert distinct == len({e["event_id"] for _, e in good})
+    assert summary["counts"]["events"]["lines"] == len(good) + len(bad)
+    assert summary["counts"]["events"]["malformed_lines"] == len(bad)
+
+
+# -- the marketing spreadsheet --
+def test_marketing_csv_has_the_exact_header_and_human_mess(landing: Path, config: GenerationConfig) -> None:
+    text = (landing / "marketing" / "marketing_spend.csv").read_text("utf-8")
+    assert text.split("\n", 1)[0] == "Spend Date,Channel,Amount Spent (USD),Clicks,Impressions,Notes"
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0]) == CSV_HEADER
+    body = rows[1:]
+    assert sum(1 for r in body if not any(c.strip() for c in r)) == 1, "one blank row"
+    filled = [r for r in body if any(c.strip() for c in r)]
+    assert len(filled) == 5 * config.n_days
+    amounts = [r[2] for r in filled]
+    assert amounts.count("TBD") == 1
+    assert any(a.startswith("$") and "," in a for a in amounts) or any(a.startswith("$") for a in amounts)
+    assert any(a != a.strip() for a in amounts)
+    assert any(a.replace(".", "", 1).isdigit() for a in amounts)
+    us_dates = sum(1 for r in filled if "/" in r[0])
+    assert 0.05 <= us_dates / len(filled) <= 0.15
+    channels = Counter(r[1] for r in filled)
+    assert {"paid_search", "paid_social", "display", "email", "affiliate"} <= set(channels)
+    assert {"Paid Serach", "paid social", "Facebok Ads", " Email "} <= set(channels)
+
+
+def test_marketing_spend_drives_acquisition_at_a_plausible_cost(tmp_path: Path) -> None:
+    config = GenerationConfig(scale=0.1)
+    generate(config, tmp_path, None)
+    totals = json.loads((tmp_path / "_generation.json").read_text())["source_totals"]
+    for channel, spend in totals["marketing_spend_by_channel"].items():
+        new_customers = totals["new_customers_by_channel"][channel]
+        assert 15 <= Decimal(spend) / new_customers <= 150, channel
+
+
+# -- idempotence and the summary --
+def test_unchanged_files_keep_their_mtime(config: GenerationConfig, tmp_path: Path) -> None:
+    generate(config, tmp_path, None)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    old = 1_000_000_000
+    for p in files:
+        os.utime(p, (old, old))
+    victim = sorted(tmp_path.glob("events/*/events.jsonl"))[10]
+    victim.write_bytes(b"tampered\n")
+    os.utime(victim, (old, old))
+    stale = tmp_path / "events" / "2031-01-01" / "events.jsonl"
+    stale.parent.mkdir()
+    stale.write_text("{}\n")
+    summary = generate(config, tmp_path, None)
+    assert summary.events["files_written"] == 1 and summary.events["stale_files_removed"] == 1
+    assert not stale.exists()
+    for p in files:
+        if p != victim:
+            assert p.stat().st_mtime == old, p
+    assert victim.stat().st_mtime != old and victim.read_bytes() != b"tampered\n"
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_generation_summary_records_the_source_totals(landing: Path, data: AppData) -> None:
+    summary = json.loads((landing / "_generation.json").read_text())
+    assert (summary["seed"], summary["scale"]) == (SEED, SCALE)
+    totals = summary["source_totals"]
+    for key in ("orders", "order_items", "revenue", "revenue_non_cancelled", "refunds_total", "customers",
+                "valid_distinct_events", "purchases"):  # fmt: skip
+        assert key in totals, key
+    assert totals["purchases"] == totals["orders"] == len(data.orders)
+    assert totals["revenue"] == data.source_totals()["revenue"]
+    assert Decimal(totals["revenue_non_cancelled"]) < Decimal(totals["revenue"])
+
+
+def test_cli_writes_files_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli_main(["--scale", "0.01", "--landing-dir", str(tmp_path), "--skip-db"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert [line.split(":")[0] for line in out.splitlines()] == ["app_db", "events", "marketing", "summary"]
+    assert (tmp_path / "_generation.json").exists()
+
+
+def test_cli_explains_an_unreachable_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = "postgresql://someone:secret@127.0.0.1:9/saltbox"
+    code = cli_main(["--scale", "0.01", "--landing-dir", str(tmp_path), "--pg-url", url])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot connect to PostgreSQL at 127.0.0.1:9" in err and "secret" not in err
+    assert "Traceback" not in err
+
+
+# -- the database --
+def test_load_into_postgres_is_complete_and_skipped_when_current(
+    app_db_conninfo: str, config: GenerationConfig, data: AppData, tmp_path: Path
+) -> None:
+    landing = tmp_path / "landing"
+    first = generate(config, landing, app_db_conninfo)
+    assert first.database == "loaded"
+    expected = {table: len(rows) for table, rows in data.tables().items()}
+    assert first.app_db == expected
+    with psycopg.connect(app_db_conninfo) as conn:
+        for table, count in expected.items():
+            assert conn.execute(f"select count(*) from public.{table}").fetchone() == (count,)
+        ((revenue,),) = conn.execute("select sum(quantity * unit_price - discount_amount) from order_items")
+        assert f"{revenue:.2f}" == data.source_totals()["revenue"]
+        ((refunds,),) = conn.execute("select sum(amount) from payments where payment_type = 'refund'")
+        assert f"{refunds:.2f}" == data.source_totals()["refunds_total"]
+        ((no_customer,),) = conn.execute("select count(*) from orders where customer_id is null")
+        assert no_customer >= 1
+        row = conn.execute("select * from orders where order_id = 1").fetchone()
+        assert row == tuple(data.orders[0])
+        assert conn.execute("select seed, scale from public._generation").fetchall() == [
+            (SEED, Decimal("0.01"))
+        ]
+
+    second = generate(config, landing, app_db_conninfo)
+    assert second.database == "unchanged"
+    assert "reload skipped" in str(second)
+    forced = generate(config, landing, app_db_conninfo, force_reload=True)
+    assert forced.database == "loaded"
+    other = generate(GenerationConfig(seed=SEED, scale=0.02), landing, app_db_conninfo)
+    assert other.database == "loaded"
+    with psycopg.connect(app_db_conninfo) as conn:
+        assert conn.execute("select count(*) from orders").fetchone() == (2_000,)
