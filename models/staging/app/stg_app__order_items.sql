@@ -1,0 +1,37 @@
+with
+
+source as (
+    select * from {{ source('app', 'order_items') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by order_item_id
+            order by updated_at desc, _sdc_batched_at desc
+        ) as version_rank
+    from source
+),
+
+latest as (
+    select * from ranked
+    where version_rank = 1
+),
+
+final as (
+    select
+        cast(order_item_id as {{ dbt.type_bigint() }}) as order_item_id,
+        cast(order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast(product_id as {{ dbt.type_bigint() }}) as product_id,
+        cast(quantity as {{ dbt.type_bigint() }}) as quantity,
+        {{ money_amount('unit_price') }} as unit_price,
+        {{ money_amount('discount_amount') }} as discount_amount,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
+        case when _sdc_deleted_at is not null then true else false end as is_deleted_in_source,
+        cast(_sdc_batched_at as {{ dbt.type_timestamp() }}) as loaded_at
+    from latest
+)
+
+select * from final

@@ -1,0 +1,36 @@
+with
+
+source as (
+    select * from {{ source('app', 'orders') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by order_id
+            order by updated_at desc, _sdc_batched_at desc
+        ) as version_rank
+    from source
+),
+
+latest as (
+    select * from ranked
+    where version_rank = 1
+),
+
+final as (
+    select
+        cast(order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
+        lower(trim(order_status)) as order_status,
+        upper(trim(currency)) as currency_code,
+        cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
+        case when _sdc_deleted_at is not null then true else false end as is_deleted_in_source,
+        cast(_sdc_batched_at as {{ dbt.type_timestamp() }}) as loaded_at
+    from latest
+)
+
+select * from final

@@ -1,0 +1,37 @@
+with
+
+source as (
+    select * from {{ source('app', 'products') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by product_id
+            order by updated_at desc, _sdc_batched_at desc
+        ) as version_rank
+    from source
+),
+
+latest as (
+    select * from ranked
+    where version_rank = 1
+),
+
+final as (
+    select
+        cast(product_id as {{ dbt.type_bigint() }}) as product_id,
+        trim(sku) as sku,
+        trim(product_name) as product_name,
+        lower(nullif(trim(category_code), '')) as category_code,
+        {{ money_amount('unit_price') }} as unit_price,
+        cast(is_active as {{ dbt.type_boolean() }}) as is_active,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
+        case when _sdc_deleted_at is not null then true else false end as is_deleted_in_source,
+        cast(_sdc_batched_at as {{ dbt.type_timestamp() }}) as loaded_at
+    from latest
+)
+
+select * from final

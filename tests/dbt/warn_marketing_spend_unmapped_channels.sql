@@ -1,0 +1,22 @@
+{{ config(severity='warn') }}
+
+-- Spreadsheet channel spellings missing from the channel_aliases seed: their spend is in no channel.
+-- Lists each spelling with its lines and amount. Fix: add the spelling to seeds/channel_aliases.csv.
+
+with
+
+marketing_spend as (
+    select * from {{ ref('stg_marketing__marketing_spend') }}
+),
+
+final as (
+    select
+        raw_channel_name,
+        count(*) as line_count,
+        sum(spend_amount) as spend_amount
+    from marketing_spend
+    where is_channel_unmapped
+    group by 1
+)
+
+select * from final
