@@ -51,6 +51,11 @@ class Paths:
         return self.project_root / "target" if self.is_default else self.data_dir / "dbt-target"
 
     @property
+    def build_results_file(self) -> Path:
+        """The last `dbt build`'s run_results.json, kept apart from what later dbt commands write."""
+        return self.logs_dir / "dbt-build-run_results.json"
+
+    @property
     def docs_file(self) -> Path:
         return self.dbt_target_dir / "static_index.html"
 

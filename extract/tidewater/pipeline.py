@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tidewater import warehouse
 from tidewater.errors import TidewaterError
+from tidewater.generate import GenerationConfig, generate
 from tidewater.paths import Paths
 from tidewater.postgres import Connection, PostgresServer
 
@@ -83,7 +84,12 @@ def run_logged(
     started = time.monotonic()
     with log_file.open("w") as log:
         process = subprocess.Popen(
-            command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            command,
+            cwd=cwd,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         done = threading.Event()
 
@@ -97,7 +103,7 @@ def run_logged(
         tail: list[str] = []
         for line in process.stdout:
             log.write(line)
-            tail = (tail + [line.rstrip()])[-200:]
+            tail = [*tail, line.rstrip()][-200:]
             if echo and echo(line):
                 say("    " + line.rstrip())
         returncode = process.wait()
@@ -129,10 +135,15 @@ def reset_if_parameters_changed(paths: Paths, seed: int, scale: float) -> None:
     record.write_text(json.dumps(wanted) + "\n")
 
 
-def generate_sources(paths: Paths, connection: Connection, seed: int, scale: float) -> None:
-    from tidewater.generate import GenerationConfig, generate
+def generation_config(seed: int, scale: float) -> GenerationConfig:
+    try:
+        return GenerationConfig(seed=seed, scale=scale)
+    except ValueError as exc:
+        raise TidewaterError(f"invalid generation settings: {exc}") from exc
 
-    summary = generate(GenerationConfig(seed=seed, scale=scale), paths.landing_dir, connection.conninfo)
+
+def generate_sources(paths: Paths, connection: Connection, seed: int, scale: float) -> None:
+    summary = generate(generation_config(seed, scale), paths.landing_dir, connection.conninfo)
     for line in str(summary).splitlines():
         say("    " + line)
 
@@ -166,11 +177,13 @@ def dbt(paths: Paths, env: dict[str, str], *args: str, log_name: str, echo_all: 
     )
 
 
-def dbt_results(paths: Paths) -> dict[str, int]:
-    """Counts by resource type and status from the last dbt invocation (run_results.json)."""
+def keep_build_results(paths: Paths) -> dict[str, int]:
+    """Keep the build's run_results.json (`dbt docs generate` overwrites it) and count results by kind and status."""
     results_file = paths.dbt_target_dir / "run_results.json"
     counts: dict[str, int] = {}
     if results_file.exists():
+        paths.build_results_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(results_file, paths.build_results_file)
         for result in json.loads(results_file.read_text())["results"]:
             kind = result["unique_id"].split(".")[0]
             key = f"{kind} {result['status']}"
@@ -180,6 +193,7 @@ def dbt_results(paths: Paths) -> dict[str, int]:
 
 def run(paths: Paths, *, seed: int, scale: float, docs: bool = True) -> RunReport:
     """The whole lifecycle. PostgreSQL is stopped at the end whatever happens."""
+    generation_config(seed, scale)  # a bad scale fails before anything starts
     report = RunReport()
     server = PostgresServer(paths.postgres_dir)
     try:
@@ -202,7 +216,7 @@ def run(paths: Paths, *, seed: int, scale: float, docs: bool = True) -> RunRepor
         try:
             dbt(paths, env, "build", log_name="dbt-build")
         finally:
-            report.dbt_results = dbt_results(paths)
+            report.dbt_results = keep_build_results(paths)
     if docs:
         with Step(report, "dbt docs generate --static"):
             dbt(paths, env, "docs", "generate", "--static", log_name="dbt-docs", echo_all=False)

@@ -132,8 +132,10 @@ class PostgresServer:
         try:
             result = self._run(
                 "initdb",
-                "-D", str(self.pgdata),
-                "-U", USER,
+                "-D",
+                str(self.pgdata),
+                "-U",
+                USER,
                 f"--pwfile={pwfile}",
                 "--auth=scram-sha-256",
                 "--encoding=UTF8",
@@ -152,7 +154,9 @@ class PostgresServer:
 
     def connection(self) -> Connection:
         if not self.connection_file.exists():
-            raise TidewaterError(f"PostgreSQL is not initialized in {self.root}: run `make run` or `tidewater pg start`")
+            raise TidewaterError(
+                f"PostgreSQL is not initialized in {self.root}: run `make run` or `tidewater pg start`"
+            )
         return Connection(**json.loads(self.connection_file.read_text()))
 
     def is_running(self) -> bool:
@@ -172,11 +176,15 @@ class PostgresServer:
             result = self._run(
                 "pg_ctl",
                 "start",
-                "-D", str(self.pgdata),
-                "-l", str(self.log_file),
+                "-D",
+                str(self.pgdata),
+                "-l",
+                str(self.log_file),
                 "-w",
-                "-t", "30",
-                "-o", f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=off",
+                "-t",
+                "30",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c fsync=off",
                 timeout=60,
             )
             if result.returncode != 0:

@@ -31,9 +31,11 @@ def connect(path: Path, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyCo
     except duckdb.IOException as exc:
         message = str(exc)
         if "lock" in message.lower():
-            holder = message.split("Conflicting lock is held in", 1)[-1].strip().rstrip(".") if (
-                "Conflicting lock" in message
-            ) else "another process"
+            holder = (
+                message.split("Conflicting lock is held in", 1)[-1].strip().rstrip(".")
+                if ("Conflicting lock" in message)
+                else "another process"
+            )
             raise TidewaterError(f"warehouse is locked by another run: {path} (held by {holder})") from exc
         raise TidewaterError(f"cannot open the warehouse {path}: {message.splitlines()[0]}") from exc
     try:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from tidewater.paths import PROJECT_ROOT, Paths
 from tidewater.postgres import PostgresServer
 
@@ -19,13 +18,19 @@ TEST_SEED = 42
 BIN = Path(sys.executable).parent
 
 
-def tidewater_cli(*args: str, data_dir: Path, extra_env: dict[str, str] | None = None,
-                  timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+def tidewater_cli(
+    *args: str, data_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 1200
+) -> subprocess.CompletedProcess[str]:
     """Run the `tidewater` command as a user would, with its own data folder."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(extra_env or {})}
     return subprocess.run(
         [str(BIN / "tidewater"), "--data-dir", str(data_dir), *args],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-
 from conftest import BIN, TEST_SCALE, tidewater_cli
 from tidewater import warehouse
 from tidewater.paths import PROJECT_ROOT
@@ -68,8 +67,12 @@ def test_loader_keeps_the_first_row_of_every_batch(tmp_path: Path) -> None:
     )
     result = subprocess.run(
         [str(BIN / "meltano"), "--env-file", str(env_file), "run", "tap-landing-zone", "target-duckdb"],
-        cwd=PROJECT_ROOT, env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True, text=True, timeout=600, check=False,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     with warehouse.connect(wh) as connection:
@@ -77,3 +80,24 @@ def test_loader_keeps_the_first_row_of_every_batch(tmp_path: Path) -> None:
             "select count(*), count(*) filter (where event_id = 'evt_000') from raw_events.events"
         ).fetchall()
     assert (rows, first) == (35, 1)
+
+
+def test_plain_dbt_build_on_an_empty_warehouse_says_what_to_do(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TIDEWATER_WAREHOUSE": str(tmp_path / "empty.duckdb"),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
+    result = subprocess.run(
+        [str(BIN / "dbt"), "build", "--select", "stg_app__orders"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "has no raw data for raw_app.customers" in result.stdout
+    assert "Load the sources first" in result.stdout

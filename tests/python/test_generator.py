@@ -177,8 +177,7 @@ def test_line_amounts_and_payments_reconcile_to_the_cent(data: AppData) -> None:
                 assert not refunded
     partial = [o for o in data.orders if o.order_status == "returned"]
     assert any(
-        sum(p.amount for p in payments[o.order_id] if p.payment_type == "refund") < totals[o.order_id]
-        for o in partial
+        sum(p.amount for p in payments[o.order_id] if p.payment_type == "refund") < totals[o.order_id] for o in partial
     ), "some returns are refunded partially"
 
 
@@ -192,9 +191,7 @@ def test_source_totals_add_up(data: AppData) -> None:
 
 def test_app_database_mess_is_present(data: AppData) -> None:
     customers = data.customers
-    assert any(c.email != c.email.strip() for c in customers) or any(
-        c.email != c.email.lower() for c in customers
-    )
+    assert any(c.email != c.email.strip() for c in customers) or any(c.email != c.email.lower() for c in customers)
     assert len({c.email.strip().lower() for c in customers}) == len(customers), "emails unique once cleaned"
     assert any(c.country_code.islower() for c in customers)
     nulls = sum(1 for c in customers if c.phone is None) / len(customers)
@@ -409,9 +406,7 @@ def test_load_into_postgres_is_complete_and_skipped_when_current(
         assert no_customer >= 1
         row = conn.execute("select * from orders where order_id = 1").fetchone()
         assert row == tuple(data.orders[0])
-        assert conn.execute("select seed, scale from public._generation").fetchall() == [
-            (SEED, Decimal("0.01"))
-        ]
+        assert conn.execute("select seed, scale from public._generation").fetchall() == [(SEED, Decimal("0.01"))]
 
     second = generate(config, landing, app_db_conninfo)
     assert second.database == "unchanged"

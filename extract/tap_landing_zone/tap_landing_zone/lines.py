@@ -48,11 +48,14 @@ def _rejected(raw_line: str, error: str) -> dict[str, Any]:
 def parse_line(raw: bytes) -> dict[str, Any]:
     """Parse one line (without its newline). Never raises: a bad line becomes a record with parse_error set."""
     if raw.startswith(UTF8_BOM):
-        raw = raw[len(UTF8_BOM):]
+        raw = raw[len(UTF8_BOM) :]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return _rejected(raw.decode("utf-8", errors="backslashreplace"), f"not valid UTF-8: {exc.reason} at byte {exc.start}")
+        return _rejected(
+            raw.decode("utf-8", errors="backslashreplace"),
+            f"not valid UTF-8: {exc.reason} at byte {exc.start}",
+        )
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -19,10 +19,7 @@ SNIFFED_COPY_OPTIONS = "WITH (new_line '\\r\\n')"
 
 def explicit_copy_options(delimiter: str = ",", quotechar: str = '"') -> str:
     """The options that describe the file target-duckdb actually writes."""
-    return (
-        f"WITH (new_line '\\r\\n', header false, delimiter '{delimiter}', quote '{quotechar}', "
-        f"escape '{quotechar}')"
-    )
+    return f"WITH (new_line '\\r\\n', header false, delimiter '{delimiter}', quote '{quotechar}', escape '{quotechar}')"
 
 
 class ExplicitCsvConnection:

@@ -31,9 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Generate the Saltbox Home sources: PostgreSQL app database, web-event JSON lines and "
         "the marketing spend CSV. The same seed and scale give byte-identical files and identical rows.",
     )
-    parser.add_argument(
-        "--scale", type=float, default=1.0, help="1.0 = 10k customers, 100k orders (default 1.0)"
-    )
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 10k customers, 100k orders (default 1.0)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument(
         "--landing-dir",
@@ -47,9 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         help="PostgreSQL URL of the app database, e.g. postgresql://user:pass@127.0.0.1:5432/saltbox "
         "(default: $TIDEWATER_PG_URL)",
     )
-    parser.add_argument(
-        "--skip-db", action="store_true", help="write the files only, leave the database alone"
-    )
+    parser.add_argument("--skip-db", action="store_true", help="write the files only, leave the database alone")
     parser.add_argument(
         "--force-reload", action="store_true", help="reload the database even if it holds this generation"
     )
@@ -65,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     conninfo = None if args.skip_db else args.pg_url
     if conninfo is None and not args.skip_db:
-        parser.error(
-            "no database given: pass --pg-url (or set TIDEWATER_PG_URL), or --skip-db for files only"
-        )
+        parser.error("no database given: pass --pg-url (or set TIDEWATER_PG_URL), or --skip-db for files only")
 
     import psycopg
 

@@ -140,9 +140,7 @@ class AppData:
     def source_totals(self) -> dict[str, int | str]:
         """The numbers the marts must reproduce (money as strings with 2 decimals)."""
         status = {o.order_id: o.order_status for o in self.orders}
-        revenue = sum(
-            (i.quantity * i.unit_price - i.discount_amount for i in self.order_items), Decimal("0.00")
-        )
+        revenue = sum((i.quantity * i.unit_price - i.discount_amount for i in self.order_items), Decimal("0.00"))
         revenue_kept = sum(
             (
                 i.quantity * i.unit_price - i.discount_amount
@@ -178,9 +176,7 @@ def _weighted(pairs: tuple[tuple[Any, int], ...]) -> tuple[list[Any], list[float
 
 def _pattern(rng: random.Random, pattern: str) -> str:
     letters = "ABCDEFGHJKLMNPRSTVWXY"
-    return "".join(
-        str(rng.randrange(10)) if ch == "9" else rng.choice(letters) if ch == "A" else ch for ch in pattern
-    )
+    return "".join(str(rng.randrange(10)) if ch == "9" else rng.choice(letters) if ch == "A" else ch for ch in pattern)
 
 
 def _postal_code(rng: random.Random, country: str, prefix: str) -> str:
@@ -218,19 +214,13 @@ def _phone(rng: random.Random, country: str) -> str | None:
     return f"0{digits[:2]} {digits[2:]}"
 
 
-def _email(
-    rng: random.Random, first: str, last: str, customer_id: int, domains: tuple[list[str], list[float]]
-) -> str:
+def _email(rng: random.Random, first: str, last: str, customer_id: int, domains: tuple[list[str], list[float]]) -> str:
     f = "".join(ch for ch in first.lower() if ch.isalpha())
     la = "".join(ch for ch in last.lower() if ch.isalpha())
     domain = rng.choices(domains[0], cum_weights=domains[1])[0]
     style = rng.randrange(3)
     local = (
-        f"{f}.{la}{customer_id}"
-        if style == 0
-        else f"{f[0]}{la}{customer_id}"
-        if style == 1
-        else f"{f}_{customer_id}"
+        f"{f}.{la}{customer_id}" if style == 0 else f"{f[0]}{la}{customer_id}" if style == 1 else f"{f}_{customer_id}"
     )
     email = f"{local}@{domain}"
     if rng.random() < 0.03:  # mess: mixed case or surrounding spaces
@@ -332,9 +322,7 @@ def _build_products(config: GenerationConfig, rng: random.Random) -> list[_Produ
         if roll < 0.05 and created_ms < window_start:  # discontinued during the window
             gone_ms = updated_ms = window_start + rng.randrange(end_ms - window_start)
         elif roll < 0.17:  # price change during the window
-            change_ms = updated_ms = max(created_ms, window_start) + rng.randrange(
-                60 * MS_PER_DAY, 330 * MS_PER_DAY
-            )
+            change_ms = updated_ms = max(created_ms, window_start) + rng.randrange(60 * MS_PER_DAY, 330 * MS_PER_DAY)
             if change_ms >= end_ms:
                 change_ms, updated_ms = far, created_ms
             else:
@@ -387,9 +375,7 @@ def _order_times(
     weights = traffic_weights(config)
     guest_days = rng.choices(range(len(weights)), weights=weights, k=n_guest)
     for day in guest_days:
-        t = min(
-            end_ms, max(config.start_ms + 10 * MINUTE_MS, random_ms_in_day(rng, day_start_ms(config, day)))
-        )
+        t = min(end_ms, max(config.start_ms + 10 * MINUTE_MS, random_ms_in_day(rng, day_start_ms(config, day))))
         orders.append((t, None, False))
 
     # Repeat orders. A customer buys at a rate of FRESH/(1 + s/TAU)**2 + 1 (s: time since their first order):
@@ -423,15 +409,9 @@ def _order_times(
     return orders
 
 
-def _lifecycle(
-    rng: random.Random, t0: int, end_ms: int
-) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def _lifecycle(rng: random.Random, t0: int, end_ms: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Planned status changes [(ms, status)] and money movements [(ms, payment_type)] of one order."""
-    pay_delay = (
-        rng.randint(2_000, 5 * MINUTE_MS)
-        if rng.random() < 0.97
-        else rng.randint(30 * MINUTE_MS, 36 * HOUR_MS)
-    )
+    pay_delay = rng.randint(2_000, 5 * MINUTE_MS) if rng.random() < 0.97 else rng.randint(30 * MINUTE_MS, 36 * HOUR_MS)
     paid = t0 + pay_delay
     roll = rng.random()
     if roll < 0.04:
@@ -639,8 +619,7 @@ def _copy_value(value: Any) -> str:
 def copy_payloads(data: AppData) -> dict[str, str]:
     """COPY text-format payload per table (also the basis of the fingerprint)."""
     return {
-        table: "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows)
-        for table, rows in data.tables().items()
+        table: "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows) for table, rows in data.tables().items()
     }
 
 
@@ -718,8 +697,7 @@ def load_app_database(conninfo: str, data: AppData) -> dict[str, int]:
                     for start in range(0, len(payload), 1 << 22):
                         copy.write(payload[start : start + (1 << 22)])
             cur.execute(
-                "insert into public._generation (seed, scale, fingerprint, generated_at) "
-                "values (%s, %s, %s, %s)",
+                "insert into public._generation (seed, scale, fingerprint, generated_at) values (%s, %s, %s, %s)",
                 (data.config.seed, Decimal(repr(data.config.scale)), fingerprint(payloads), data.config.end),
             )
             cur.execute("analyze " + ", ".join(f"public.{t}" for t in counts))

@@ -154,10 +154,7 @@ class _Planner:
             else:
                 device = self.device_of(cid, first=signup)
                 login = _LOGS_IN_AT_CHECKOUT if signup or rng.random() < 0.4 else _LOGGED_IN
-                if signup:
-                    channel = channel_of[cid]
-                else:
-                    channel = rng.choices(self.returning, cum_weights=self.returning_cum)[0]
+                channel = channel_of[cid] if signup else rng.choices(self.returning, cum_weights=self.returning_cum)[0]
             views = products_of[order.order_id][:2]
             extra = 0 if rng.random() < 0.6 else 1 if rng.random() < 0.75 else 2
             payload = (order.order_id, cid, tuple(views), extra, channel, device, login)
@@ -232,9 +229,7 @@ class _Writer:
         self.day_names = [(first_date + timedelta(days=i)).isoformat() for i in range(config.n_days + 8)]
         self.prefixes = [name + "T" for name in self.day_names]
         self.drift_day = (
-            self.day_names.index(APP_VERSION_FROM)
-            if APP_VERSION_FROM in self.day_names
-            else len(self.day_names)
+            self.day_names.index(APP_VERSION_FROM) if APP_VERSION_FROM in self.day_names else len(self.day_names)
         )
         self.buckets: dict[int, tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
         self.written_files: set[Path] = set()

@@ -117,9 +117,7 @@ def plan_marketing(config: GenerationConfig) -> MarketingPlan:
             spend_usd = expected * TARGET_CPA_USD[channel] * (0.8 + 0.4 * rng.random())
             cents = max(1, round(spend_usd * 100))
             clicks = max(1, round(spend_usd / COST_PER_CLICK_USD[channel] * (0.85 + 0.3 * rng.random())))
-            impressions = max(
-                clicks, round(clicks / CLICK_THROUGH_RATE[channel] * (0.9 + 0.2 * rng.random()))
-            )
+            impressions = max(clicks, round(clicks / CLICK_THROUGH_RATE[channel] * (0.9 + 0.2 * rng.random())))
             rows.append(SpendRow(day, channel, cents, clicks, impressions))
             acquisition.append((i, channel, cents / 100 / TARGET_CPA_USD[channel]))
     return MarketingPlan(tuple(rows), tuple(acquisition))
@@ -154,9 +152,7 @@ def render_marketing_csv(config: GenerationConfig) -> tuple[bytes, dict[str, int
     us_dates = set(indices[: max(1, round(n * 0.10))])
     rng.shuffle(indices)
     n_dollar, n_whole = max(1, round(n * 0.30)), max(1, round(n * 0.12))
-    amount_style = dict.fromkeys(indices[:n_dollar], 1) | dict.fromkeys(
-        indices[n_dollar : n_dollar + n_whole], 2
-    )
+    amount_style = dict.fromkeys(indices[:n_dollar], 1) | dict.fromkeys(indices[n_dollar : n_dollar + n_whole], 2)
     tbd_row = rng.randrange(n)
     notes_rows = set(rng.sample(range(n), max(1, round(n * 0.02))))
     typo_rows: dict[int, str] = {}
