@@ -7,7 +7,8 @@ import io
 import json
 import os
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,13 +16,16 @@ import psycopg
 import pytest
 from tidewater.generate import GenerationConfig, build_app_data, generate
 from tidewater.generate.__main__ import main as cli_main
-from tidewater.generate.app_db import AppData
+from tidewater.generate.app_db import AppData, copy_payloads, fingerprint
+from tidewater.generate.config import ANOMALIES
 from tidewater.generate.events import EVENT_KEYS
 from tidewater.generate.spreadsheet import CSV_HEADER
 
 SCALE = 0.01
 SEED = 42
 BOT_MARKERS = ("bot", "crawler", "spider", "headlesschrome")
+LAST_DAY = "2026-10-31"  # the last day of the window: the day the anomalies hit
+EVE = "2026-10-30"  # a buying session of the last day may start before midnight
 
 
 @pytest.fixture(scope="module")
@@ -417,3 +421,177 @@ def test_load_into_postgres_is_complete_and_skipped_when_current(
     assert other.database == "loaded"
     with psycopg.connect(app_db_conninfo) as conn:
         assert conn.execute("select count(*) from orders").fetchone() == (2_000,)
+
+
+# -- anomalies on purpose (for the observability tests) --
+@pytest.fixture(scope="module")
+def anomaly_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[AppData, Path]]:
+    """The rows and landing zone of a run at scale 0.01 with one anomaly (files only), made once per anomaly."""
+    runs: dict[str, tuple[AppData, Path]] = {}
+
+    def run(anomaly: str) -> tuple[AppData, Path]:
+        if anomaly not in runs:
+            config = GenerationConfig(seed=SEED, scale=SCALE, anomaly=anomaly)
+            landing_dir = tmp_path_factory.mktemp(anomaly)
+            generate(config, landing_dir, None)
+            runs[anomaly] = (build_app_data(config), landing_dir)
+        return runs[anomaly]
+
+    return run
+
+
+def _is_bot(event: dict) -> bool:
+    return any(m in event["user_agent"].lower() for m in BOT_MARKERS)
+
+
+def _before_the_eve(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The event files of the days before the eve of the last day (late lines only land later)."""
+    return {k: v for k, v in files.items() if k.startswith("events/") and k.split("/")[1] < EVE}
+
+
+def _on_last_day(rows: tuple) -> list:
+    return [r for r in rows if r.ordered_at.date().isoformat() == LAST_DAY]
+
+
+def test_anomaly_must_be_known() -> None:
+    assert GenerationConfig().anomaly is None
+    for name in ANOMALIES:
+        assert GenerationConfig(anomaly=name).anomaly == name
+    for wrong in ("", "half_orders", "BOT_SPIKE", 1):
+        with pytest.raises(ValueError, match="anomaly"):
+            GenerationConfig(anomaly=wrong)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("anomaly", ANOMALIES)
+def test_an_anomaly_is_deterministic_and_its_own_generation(
+    anomaly: str, anomaly_run: Callable[[str], tuple[AppData, Path]], data: AppData, landing: Path, tmp_path: Path
+) -> None:
+    anomalous, first = anomaly_run(anomaly)
+    config = anomalous.config
+    assert build_app_data(config) == anomalous
+    generate(config, tmp_path, None)
+    assert _files(tmp_path) == _files(first), "the same anomaly twice gives the same bytes"
+    summary = json.loads((first / "_generation.json").read_text())
+    assert summary["anomaly"] == anomaly
+    assert "anomaly" not in json.loads((landing / "_generation.json").read_text())
+    assert summary["source_totals"]["orders"] == summary["source_totals"]["purchases"] == len(anomalous.orders)
+    with_anomaly = fingerprint(copy_payloads(anomalous), anomaly)
+    assert with_anomaly == fingerprint(copy_payloads(build_app_data(config)), anomaly)
+    assert with_anomaly != fingerprint(copy_payloads(data)), "another generation than the normal one"
+    assert anomalous.customers == data.customers and anomalous.products == data.products
+    assert _before_the_eve(_files(first)) == _before_the_eve(_files(landing)), "the other days are unchanged"
+
+
+def test_half_orders_day_loses_every_second_order_of_the_last_day(
+    anomaly_run: Callable[[str], tuple[AppData, Path]], data: AppData, landing: Path
+) -> None:
+    halved, halved_landing = anomaly_run("half_orders_day")
+    normal_day, halved_day = _on_last_day(data.orders), _on_last_day(halved.orders)
+    assert len(normal_day) >= 4
+    assert halved_day == normal_day[::2], "every second order of the day is gone"
+    assert len(halved_day) == (len(normal_day) + 1) // 2
+    lost = {o.order_id for o in normal_day} - {o.order_id for o in halved_day}
+    assert {o.order_id for o in halved.lost_orders} == lost
+    # Other days identical; the lost orders' lines and payments are gone, every other row is as it was.
+    assert [o for o in data.orders if o.order_id not in lost] == list(halved.orders)
+    assert [i for i in data.order_items if i.order_id not in lost] == list(halved.order_items)
+    assert [p for p in data.payments if p.order_id not in lost] == list(halved.payments)
+    assert not {i.order_id for i in halved.order_items} & lost and not {p.order_id for p in halved.payments} & lost
+    # The web events: the lost orders' sessions are gone, nothing else changed (lines removed, none added).
+    good, _ = _parsed_events(halved_landing)
+    purchases = sorted({e["event_id"]: e["order_id"] for _, e in good if e["event_type"] == "purchase"}.values())
+    assert purchases == sorted(o.order_id for o in halved.orders), "one purchase event per remaining order"
+    normal_lines = Counter(line for _, _, line in _event_lines(landing))
+    halved_lines = Counter(line for _, _, line in _event_lines(halved_landing))
+    assert not halved_lines - normal_lines, "no line added"
+    gone = [json.loads(line) for line in (normal_lines - halved_lines) if line.endswith("}")]
+    assert {e["order_id"] for e in gone if e["event_type"] == "purchase"} == lost
+    lost_visitors = {e["anonymous_id"] for e in gone if e["event_type"] == "purchase"}
+    eve_evening = datetime.fromisoformat(LAST_DAY).replace(tzinfo=UTC) - timedelta(hours=1)
+    assert all(e["anonymous_id"] in lost_visitors and _occurred(e["occurred_at"]) >= eve_evening for e in gone)
+
+
+def test_new_column_adds_gift_message_to_orders_only(
+    anomaly_run: Callable[[str], tuple[AppData, Path]], data: AppData, landing: Path
+) -> None:
+    changed, changed_landing = anomaly_run("new_column")
+    rows = changed.tables()["orders"]
+    assert [row[:-1] for row in rows] == [tuple(o) for o in data.orders], "the other columns are unchanged"
+    messages = [row[-1] for row in rows]
+    share = sum(1 for m in messages if m is not None) / len(messages)
+    assert 0.02 <= share <= 0.09, share
+    assert all(m is None or (isinstance(m, str) and 0 < len(m) <= 60) for m in messages)
+    for table in ("customers", "products", "order_items", "payments"):
+        assert changed.tables()[table] == data.tables()[table], table
+    assert {k: v for k, v in _files(changed_landing).items() if k != "_generation.json"} == {
+        k: v for k, v in _files(landing).items() if k != "_generation.json"
+    }, "no file but the summary changes"
+
+
+def test_bot_spike_gives_ten_times_the_bot_events_on_the_last_day(
+    anomaly_run: Callable[[str], tuple[AppData, Path]], data: AppData, landing: Path, config: GenerationConfig
+) -> None:
+    spiked, spiked_landing = anomaly_run("bot_spike")
+    assert spiked.tables() == data.tables(), "the app database is unchanged"
+    good, _ = _parsed_events(spiked_landing)
+    bots_by_folder: dict[str, set[str]] = defaultdict(set)
+    for folder, event in good:
+        if _is_bot(event):
+            bots_by_folder[folder].add(event["event_id"])
+    days = [(config.start.date() + timedelta(days=i)).isoformat() for i in range(config.n_days)]
+    assert days[-1] == LAST_DAY
+    other = [len(bots_by_folder[day]) for day in days[:-1]]
+    mean = sum(other) / len(other)
+    assert len(bots_by_folder[LAST_DAY]) >= 8 * mean > 0, (len(bots_by_folder[LAST_DAY]), mean)
+    # Human events are unchanged (same lines, same ids); the added lines are bot page views on the last day.
+    normal_lines = Counter(line for _, _, line in _event_lines(landing))
+    spiked_lines = Counter(line for _, _, line in _event_lines(spiked_landing))
+    assert not normal_lines - spiked_lines, "no line removed or changed"
+    added = [json.loads(line) for line in spiked_lines - normal_lines]
+    assert added and all(_is_bot(e) and e["event_type"] == "page_view" and e["customer_id"] is None for e in added)
+    assert all(_occurred(e["occurred_at"]).date().isoformat() == LAST_DAY for e in added)
+    normal_ids = {e["event_id"] for _, e in _parsed_events(landing)[0]}
+    assert not {e["event_id"] for e in added} & normal_ids, "new events have new ids"
+
+
+def test_new_column_and_anomalies_reach_the_database(
+    app_db_conninfo: str, config: GenerationConfig, data: AppData, tmp_path: Path
+) -> None:
+    def orders_columns() -> list[str]:
+        with psycopg.connect(app_db_conninfo) as conn:
+            rows = conn.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'public' and table_name = 'orders' order by ordinal_position"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    landing = tmp_path / "landing"
+    assert generate(config, landing, app_db_conninfo).database == "loaded"
+    assert "gift_message" not in orders_columns()
+    new_column = GenerationConfig(seed=SEED, scale=SCALE, anomaly="new_column")
+    assert generate(new_column, landing, app_db_conninfo).database == "loaded"
+    assert orders_columns()[-1] == "gift_message"
+    expected = sum(1 for row in build_app_data(new_column).tables()["orders"] if row[-1] is not None)
+    with psycopg.connect(app_db_conninfo) as conn:
+        assert conn.execute("select count(gift_message), count(*) from orders").fetchone() == (
+            expected,
+            len(data.orders),
+        )
+    assert generate(new_column, landing, app_db_conninfo).database == "unchanged"
+    # Same rows, but another generation: the fingerprint tells them apart.
+    bot_spike = GenerationConfig(seed=SEED, scale=SCALE, anomaly="bot_spike")
+    assert generate(bot_spike, landing, app_db_conninfo).database == "loaded"
+    assert "gift_message" not in orders_columns()
+    assert generate(bot_spike, landing, app_db_conninfo).database == "unchanged"
+    assert generate(config, landing, app_db_conninfo).database == "loaded"
+
+
+def test_cli_takes_an_anomaly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli_main(["--scale", "0.01", "--landing-dir", str(tmp_path), "--skip-db", "--anomaly", "bot_spike"])
+    assert code == 0
+    assert "anomaly bot_spike" in capsys.readouterr().out
+    assert json.loads((tmp_path / "_generation.json").read_text())["anomaly"] == "bot_spike"
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["--scale", "0.01", "--landing-dir", str(tmp_path), "--skip-db", "--anomaly", "nope"])
+    assert exit_info.value.code == 2
+    assert "half_orders_day" in capsys.readouterr().err

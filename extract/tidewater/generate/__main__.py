@@ -1,4 +1,5 @@
-"""Command line: `python -m tidewater.generate --scale 0.01 --seed 42 --landing-dir DIR --pg-url URL`."""
+"""Command line: `python -m tidewater.generate --scale 0.01 --seed 42 --landing-dir DIR --pg-url URL
+[--anomaly NAME]`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import GenerationConfig
+from .config import ANOMALIES, GenerationConfig
 
 EXIT_USAGE = 2
 
@@ -49,6 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--force-reload", action="store_true", help="reload the database even if it holds this generation"
     )
+    parser.add_argument(
+        "--anomaly",
+        metavar="NAME",
+        choices=ANOMALIES,
+        default=None,
+        help="inject one deliberate anomaly for observability tests: half_orders_day (half the orders of the "
+        "last day never happened), new_column (orders.gift_message appears), bot_spike (10x bot traffic on "
+        "the last day). Default: none",
+    )
     return parser
 
 
@@ -56,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        config = GenerationConfig(seed=args.seed, scale=args.scale)
+        config = GenerationConfig(seed=args.seed, scale=args.scale, anomaly=args.anomaly)
     except ValueError as exc:
         parser.error(str(exc))
     conninfo = None if args.skip_db else args.pg_url

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
@@ -42,6 +42,12 @@ QUANTITY = ((1, 80), (2, 14), (3, 4), (4, 2))
 # Repeat buying: rate FRESH / (1 + s / TAU)**2 + 1 at time s after a customer's first order.
 REPEAT_FRESH = 8.0
 REPEAT_TAU_MS = 30 * 86_400_000
+# Anomaly `new_column`: the share of orders with a gift message, and the messages.
+GIFT_MESSAGE_RATE = 0.05
+GIFT_MESSAGES = (
+    "Happy birthday!", "Congratulations on the new home!", "Happy housewarming", "Merry Christmas, love from us",
+    "Enjoy your new kitchen", "With love", "Thank you for everything", "Happy anniversary",
+)  # fmt: skip
 
 
 def ms_to_datetime(ms: int) -> datetime:
@@ -127,12 +133,23 @@ class AppData:
     payments: tuple[Payment, ...]
     # The order each customer placed in the session in which they signed up (their acquisition session).
     signup_order_ids: frozenset[int] = field(default_factory=frozenset)
+    # Anomaly `half_orders_day`: the rows that never happened (not in the tables above). The web events
+    # planner still sees them, so that everything else stays identical; their sessions are not written.
+    lost_orders: tuple[Order, ...] = ()
+    lost_order_items: tuple[OrderItem, ...] = ()
+    lost_payments: tuple[Payment, ...] = ()
+    # Anomaly `new_column`: the `gift_message` of each order (aligned with `orders`); None: no such column.
+    gift_messages: tuple[str | None, ...] | None = None
 
     def tables(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
+        """The rows of each table of the database, in column order (see `table_ddl`)."""
+        orders: tuple[tuple[Any, ...], ...] = self.orders
+        if self.gift_messages is not None:
+            orders = tuple((*o, m) for o, m in zip(self.orders, self.gift_messages, strict=True))
         return {
             "customers": self.customers,
             "products": self.products,
-            "orders": self.orders,
+            "orders": orders,
             "order_items": self.order_items,
             "payments": self.payments,
         }
@@ -525,7 +542,7 @@ def build_app_data(config: GenerationConfig) -> AppData:
         at = ms_to_datetime(ms)
         payments.append(Payment(payment_id, order_id, kind, method, cents_to_decimal(cents), at, at))
 
-    return AppData(
+    data = AppData(
         config=config,
         customers=tuple(customers),
         products=tuple(s.product for s in products),
@@ -534,6 +551,38 @@ def build_app_data(config: GenerationConfig) -> AppData:
         payments=tuple(payments),
         signup_order_ids=frozenset(signup_ids),
     )
+    if config.anomaly == "half_orders_day":
+        return _without_half_of_the_last_day(data)
+    if config.anomaly == "new_column":
+        return replace(data, gift_messages=_gift_messages(config, data.orders))
+    return data
+
+
+# -- anomalies ----------------------------------------------------------------------------------------------
+def _without_half_of_the_last_day(data: AppData) -> AppData:
+    """Anomaly `half_orders_day`: every second order placed on the last day (in order_id order) never happened.
+
+    Its lines and payments go too. The other rows keep their keys and values (the keys of the lost rows are
+    gaps, as after a lost batch of writes).
+    """
+    last_day = ms_to_datetime(data.config.last_day_start_ms)
+    that_day = [o.order_id for o in data.orders if o.ordered_at >= last_day]
+    lost = frozenset(that_day[1::2])
+    return replace(
+        data,
+        orders=tuple(o for o in data.orders if o.order_id not in lost),
+        order_items=tuple(i for i in data.order_items if i.order_id not in lost),
+        payments=tuple(p for p in data.payments if p.order_id not in lost),
+        lost_orders=tuple(o for o in data.orders if o.order_id in lost),
+        lost_order_items=tuple(i for i in data.order_items if i.order_id in lost),
+        lost_payments=tuple(p for p in data.payments if p.order_id in lost),
+    )
+
+
+def _gift_messages(config: GenerationConfig, orders: tuple[Order, ...]) -> tuple[str | None, ...]:
+    """Anomaly `new_column`: a short gift message on ~5% of orders (its own random stream), else null."""
+    rng = random.Random(config.stream_seed("gift-messages"))
+    return tuple(rng.choice(GIFT_MESSAGES) if rng.random() < GIFT_MESSAGE_RATE else None for _ in orders)
 
 
 # -- loading into PostgreSQL --------------------------------------------------------------------------------
@@ -591,6 +640,8 @@ TABLE_DDL = {
         fingerprint text not null,
         generated_at timestamptz not null""",
 }
+# Anomaly `new_column`: the column the upstream team added (appended to the table's columns).
+ANOMALY_COLUMNS = {"new_column": ("orders", "gift_message text")}
 TABLE_COMMENTS = {
     "customers": "Saltbox Home customers (generated by tidewater.generate)",
     "products": "Saltbox Home product catalogue (generated by tidewater.generate)",
@@ -623,27 +674,39 @@ def copy_payloads(data: AppData) -> dict[str, str]:
     }
 
 
-def fingerprint(payloads: dict[str, str]) -> str:
+def table_ddl(anomaly: str | None = None) -> dict[str, str]:
+    """Column definitions per table for a generation (TABLE_DDL, plus the column an anomaly adds)."""
+    ddl = dict(TABLE_DDL)
+    if anomaly in ANOMALY_COLUMNS:
+        table, column = ANOMALY_COLUMNS[anomaly]
+        ddl[table] = f"{ddl[table]},\n        {column}"
+    return ddl
+
+
+def fingerprint(payloads: dict[str, str], anomaly: str | None = None) -> str:
+    """SHA-256 of the rows, and of the anomaly if any (without one the digest is that of the rows alone)."""
     digest = hashlib.sha256()
+    if anomaly is not None:
+        digest.update(f"anomaly:{anomaly}\n".encode())
     for table, payload in payloads.items():
         digest.update(table.encode())
         digest.update(payload.encode())
     return digest.hexdigest()
 
 
-def _columns(table: str) -> list[str]:
-    return [line.split()[0] for line in TABLE_DDL[table].strip().splitlines()]
+def _columns(ddl: str) -> list[str]:
+    return [line.split()[0] for line in ddl.strip().splitlines()]
 
 
-def _ensure_schema(cur: Any) -> None:
-    for table, ddl in TABLE_DDL.items():
+def _ensure_schema(cur: Any, tables: dict[str, str]) -> None:
+    for table, ddl in tables.items():
         cur.execute(
             "select column_name from information_schema.columns "
             "where table_schema = 'public' and table_name = %s order by ordinal_position",
             (table,),
         )
         existing = [r[0] for r in cur.fetchall()]
-        if existing and existing != _columns(table):
+        if existing and existing != _columns(ddl):
             cur.execute(f"drop table public.{table}")  # an older layout: the generator owns these tables
             existing = []
         if not existing:
@@ -656,7 +719,7 @@ def app_database_is_current(conninfo: str, data: AppData) -> bool:
     import psycopg
 
     config = data.config
-    expected = fingerprint(copy_payloads(data))
+    expected = fingerprint(copy_payloads(data), config.anomaly)
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
         cur.execute("select to_regclass('public._generation')")
         row = cur.fetchone()
@@ -682,23 +745,31 @@ def load_app_database(conninfo: str, data: AppData) -> dict[str, int]:
     """Create the `public` tables if missing, TRUNCATE them and COPY the rows, in one transaction.
 
     Records the generation (seed, scale, fingerprint) in `public._generation`. Returns rows per table.
+    A table whose columns differ from this generation's (e.g. `orders` with or without the `new_column`
+    anomaly's column) is dropped and created again.
     """
     import psycopg
 
     payloads = copy_payloads(data)
     counts = {table: len(rows) for table, rows in data.tables().items()}
+    tables = table_ddl(data.config.anomaly)
     with psycopg.connect(conninfo) as conn:
         with conn.cursor() as cur:
-            _ensure_schema(cur)
-            cur.execute("truncate " + ", ".join(f"public.{t}" for t in TABLE_DDL))
+            _ensure_schema(cur, tables)
+            cur.execute("truncate " + ", ".join(f"public.{t}" for t in tables))
             for table, payload in payloads.items():
-                columns = ", ".join(_columns(table))
+                columns = ", ".join(_columns(tables[table]))
                 with cur.copy(f"copy public.{table} ({columns}) from stdin") as copy:
                     for start in range(0, len(payload), 1 << 22):
                         copy.write(payload[start : start + (1 << 22)])
             cur.execute(
                 "insert into public._generation (seed, scale, fingerprint, generated_at) values (%s, %s, %s, %s)",
-                (data.config.seed, Decimal(repr(data.config.scale)), fingerprint(payloads), data.config.end),
+                (
+                    data.config.seed,
+                    Decimal(repr(data.config.scale)),
+                    fingerprint(payloads, data.config.anomaly),
+                    data.config.end,
+                ),
             )
             cur.execute("analyze " + ", ".join(f"public.{t}" for t in counts))
         conn.commit()

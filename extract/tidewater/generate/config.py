@@ -17,6 +17,13 @@ MIN_PRODUCTS = 30
 
 MS_PER_DAY = 86_400_000
 
+# Anomalies the generator can inject on purpose, so observability tests can show they are flagged:
+#   half_orders_day  on the last day of the window every second order (with its lines, payments and web
+#                    session) never happened: a volume drop;
+#   new_column       the app database's `orders` table has one more column, `gift_message`: a schema change;
+#   bot_spike        on the last day of the window bot traffic is ten times the usual: an event-volume spike.
+ANOMALIES = ("half_orders_day", "new_column", "bot_spike")
+
 
 def _scaled(base: int, scale: float, floor: int) -> int:
     return max(floor, round(base * scale))
@@ -24,12 +31,17 @@ def _scaled(base: int, scale: float, floor: int) -> int:
 
 @dataclass(frozen=True)
 class GenerationConfig:
-    """What to generate. The same config always produces byte-identical files and identical rows."""
+    """What to generate. The same config always produces byte-identical files and identical rows.
+
+    `anomaly` (None or one of ANOMALIES) injects one deliberate anomaly; everything it does not touch is
+    identical to the generation without it (its random streams are separate).
+    """
 
     seed: int = 42
     scale: float = 1.0
     start: datetime = WINDOW_START
     end: datetime = WINDOW_END
+    anomaly: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
@@ -40,6 +52,8 @@ class GenerationConfig:
             raise ValueError("start and end must be timezone-aware (UTC)")
         if self.end - self.start < timedelta(days=7):
             raise ValueError("the window must span at least 7 days")
+        if self.anomaly is not None and self.anomaly not in ANOMALIES:
+            raise ValueError(f"anomaly must be one of {', '.join(ANOMALIES)} (or none), got {self.anomaly!r}")
 
     # -- the window ---------------------------------------------------------------------------------
     @property
@@ -51,6 +65,11 @@ class GenerationConfig:
     def end_ms(self) -> int:
         """Window end (inclusive, the snapshot time of the app database) as epoch milliseconds."""
         return int(self.end.timestamp()) * 1000
+
+    @property
+    def last_day_start_ms(self) -> int:
+        """Midnight UTC of the last day of the window (the day the anomalies hit) as epoch milliseconds."""
+        return self.end_ms - self.end_ms % MS_PER_DAY
 
     @property
     def n_days(self) -> int:

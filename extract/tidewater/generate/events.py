@@ -33,6 +33,8 @@ RATE_DUPLICATE = 0.02
 RATE_LATE = 0.01
 RATE_OTHER_TIMESTAMP = 0.005
 RATE_BOT_SESSIONS = 0.05
+# Anomaly `bot_spike`: bot events on the last day of the window, as a multiple of the daily average.
+BOT_SPIKE_FACTOR = 10
 # Schema drift: from this day the web front end sends one more key (lands in raw extra_fields). None: off.
 APP_VERSION_FROM = "2026-10-01"
 APP_VERSION_EXTRA = ',"app_version":"web-2.14.0"'
@@ -86,6 +88,11 @@ def _cum(pairs: tuple[tuple[Any, int], ...]) -> tuple[list[Any], list[int]]:
     return [v for v, _ in pairs], list(accumulate(w for _, w in pairs))
 
 
+# Event sequence numbers of the `bot_spike` anomaly's events start here (far above any run's count): their
+# event ids never collide with the others.
+SPIKE_SEQ_START = 1 << 48
+
+
 def _splitmix64(x: int) -> int:
     """A bijection of 64-bit integers: unique, random-looking event ids from a counter."""
     x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
@@ -94,8 +101,8 @@ def _splitmix64(x: int) -> int:
     return x ^ (x >> 31)
 
 
-# Session kinds
-_BUY, _BROWSE, _BOT = 0, 1, 2
+# Session kinds (_SPIKE_BOT: a bot session of the `bot_spike` anomaly, written from its own random stream)
+_BUY, _BROWSE, _BOT, _SPIKE_BOT = 0, 1, 2, 3
 # Login modes of a buying session
 _LOGGED_IN, _LOGS_IN_AT_CHECKOUT, _GUEST = 0, 1, 2
 
@@ -141,11 +148,16 @@ class _Planner:
 
     def plan(self, data: AppData) -> list[tuple[Any, ...]]:
         config, rng = self.config, self.rng
+        # Orders an anomaly removed are planned all the same (so every other session stays identical);
+        # the writer leaves their sessions out.
+        all_orders = data.orders
+        if data.lost_orders:
+            all_orders = tuple(sorted(data.orders + data.lost_orders, key=lambda o: o.order_id))
         products_of: dict[int, list[int]] = {}
-        for item in data.order_items:
+        for item in data.order_items + data.lost_order_items:
             products_of.setdefault(item.order_id, []).append(item.product_id)
         channel_of = {c.customer_id: c.acquisition_channel for c in data.customers}
-        for order in data.orders:
+        for order in all_orders:
             cid = order.customer_id
             signup = order.order_id in data.signup_order_ids
             if cid is None:
@@ -162,7 +174,7 @@ class _Planner:
 
         # Customers who signed up without buying in that session had an acquisition visit too.
         start_ms = config.start_ms
-        signed_up_buying = {o.customer_id for o in data.orders if o.order_id in data.signup_order_ids}
+        signed_up_buying = {o.customer_id for o in all_orders if o.order_id in data.signup_order_ids}
         for c in data.customers:
             if c.customer_id not in signed_up_buying:
                 created = datetime_to_ms(c.created_at)
@@ -205,8 +217,31 @@ class _Planner:
                 device = self.new_device()
                 self.visitors.append(device)
             self.add(anchor, _BROWSE, n, (device, customer_id, channel))
+        if config.anomaly == "bot_spike":
+            self._plan_bot_spike()
         self.sessions.sort()
         return self.sessions
+
+    def _plan_bot_spike(self) -> None:
+        """Anomaly `bot_spike`: more bot sessions on the last day, up to BOT_SPIKE_FACTOR x the daily average
+        of bot events. Drawn from their own random stream, after everything else is planned."""
+        config = self.config
+        rng = random.Random(config.stream_seed("bot-spike"))
+        day_ms = config.last_day_start_ms
+        bot_events = [(anchor, n) for anchor, _, kind, n, _ in self.sessions if kind == _BOT]
+        target = BOT_SPIKE_FACTOR * sum(n for _, n in bot_events) / config.n_days
+        planned = sum(n for anchor, n in bot_events if anchor >= day_ms)
+        while planned < target:
+            while True:
+                anon = f"anon_{rng.getrandbits(48):012x}"
+                if anon not in self.anon_ids:
+                    self.anon_ids.add(anon)
+                    break
+            # Start early enough that the whole session (at most ~160 s) falls within the window.
+            anchor = day_ms + rng.randrange(MS_PER_DAY - 300_000)
+            n = rng.randint(5, 20)
+            self.add(anchor, _SPIKE_BOT, n, (anon, rng.choice(BOT_USER_AGENTS)))
+            planned += n
 
     def _geometric(self, p: float) -> int:
         n = 0
@@ -236,6 +271,13 @@ class _Writer:
         self.seq = 0
         self.flushed_before = 0
         self.anon, self.agent, self.human = "", "", True
+        # Anomaly `half_orders_day`: the orders that never happened; their sessions are played (the random
+        # streams advance as without the anomaly) but not written.
+        self.lost_order_ids = frozenset(o.order_id for o in data.lost_orders)
+        self.dropping = False
+        # Anomaly `bot_spike`: the extra bot sessions draw from their own stream and id range.
+        self.spike_rng = random.Random(config.stream_seed("bot-spike-lines"))
+        self.spike_seq = SPIKE_SEQ_START
         n_malformed = config.n_malformed_lines
         span = max(n_malformed + 1, int(config.n_events * 0.9))
         self.malformed_at = sorted(
@@ -333,12 +375,16 @@ class _Writer:
                 counts["purchase_events"] += 1
             if not human:
                 counts["bot_events"] += 1
-        bucket = self.bucket(arrival)
-        (bucket[1] if late else bucket[0]).append((ms, seq, line))
+        again = None
         if duplicate:
             again = arrival if rng.random() < 0.7 else min(day + 3, arrival + rng.randint(1, 2))
-            self.bucket(again)[1].append((ms, seq, line))
             counts["duplicate_lines"] += 1
+        if self.dropping:  # a session that never happened: drawn (see `drop`), not written
+            return
+        bucket = self.bucket(arrival)
+        (bucket[1] if late else bucket[0]).append((ms, seq, line))
+        if again is not None:
+            self.bucket(again)[1].append((ms, seq, line))
 
     def bucket(self, day: int) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]:
         found = self.buckets.get(day)
@@ -436,21 +482,50 @@ class _Writer:
             else:
                 self.counts["files_unchanged"] += 1
 
+    def drop(self, purchase_ms: int, payload: tuple[Any, ...]) -> None:
+        """Anomaly `half_orders_day`: the buying session of an order that never happened. Drawn like any
+        other (so the random streams and event ids of the rest stay as without the anomaly), then forgotten:
+        no line, no count."""
+        kept = dict(self.counts)
+        self.dropping = True
+        try:
+            self.buy(purchase_ms, payload)
+        finally:
+            self.dropping = False
+            self.counts.update(kept)
+
+    def spike_bot(self, start_ms: int, n: int, payload: tuple[str, str]) -> None:
+        """Anomaly `bot_spike`: a bot session from the spike's own random stream and event-id range, so the
+        lines of every other session stay as without the anomaly. No truncated line among them."""
+        saved = self.rng, self.seq, self.malformed_at
+        self.rng, self.seq, self.malformed_at = self.spike_rng, self.spike_seq, []
+        try:
+            self.bot(start_ms, n, payload)
+        finally:
+            self.spike_seq = self.seq
+            self.rng, self.seq, self.malformed_at = saved
+
     def run(self, sessions: list[tuple[Any, ...]]) -> dict[str, int]:
         counts = self.counts
         for anchor, _, kind, n, payload in sessions:
             # Sessions come in anchor order; a buying session reaches back at most ~30 minutes into the
             # previous day and late lines only go forward, so every day before yesterday is complete.
             self.flush((anchor - self.first_day_ms) // MS_PER_DAY - 1)
+            if kind == _BUY and payload[0] in self.lost_order_ids:
+                self.drop(anchor, payload)
+                continue
             counts["sessions"] += 1
             if kind == _BUY:
                 counts["buying_sessions"] += 1
                 self.buy(anchor, payload)
             elif kind == _BROWSE:
                 self.browse(anchor, n, payload)
-            else:
+            elif kind == _BOT:
                 counts["bot_sessions"] += 1
                 self.bot(anchor, n, payload)
+            else:
+                counts["bot_sessions"] += 1
+                self.spike_bot(anchor, n, payload)
         self.flush(len(self.day_names))
         counts["stale_files_removed"] = self.remove_stale_files()
         return counts

@@ -56,7 +56,9 @@ class Summary:
             f"{'written' if m['file_written'] else 'unchanged'}",
             f"summary: {self.landing_dir / SUMMARY_FILE} "
             f"({'written' if self.summary_written else 'unchanged'}); "
-            f"seed {self.config.seed}, scale {self.config.scale}, {s.get('total', 0):.1f}s in total",
+            f"seed {self.config.seed}, scale {self.config.scale}"
+            + (f", anomaly {self.config.anomaly}" if self.config.anomaly else "")
+            + f", {s.get('total', 0):.1f}s in total",
         ]
 
 
@@ -80,19 +82,25 @@ def summary_document(
     config: GenerationConfig, app_db: dict[str, int], events: dict[str, int], marketing: dict[str, int],
     source_totals: dict[str, object],
 ) -> dict[str, object]:  # fmt: skip
-    """The content of `_generation.json`: only what the data is, so the same config gives the same bytes."""
+    """The content of `_generation.json`: only what the data is, so the same config gives the same bytes.
+
+    The key `anomaly` is there only when one was injected (a normal generation's document is unchanged).
+    """
 
     def keep(counts: dict[str, int]) -> dict[str, int]:
         return {k: v for k, v in counts.items() if k not in _RUN_ONLY_COUNTS}
 
-    return {
+    document: dict[str, object] = {
         "format_version": FORMAT_VERSION,
         "seed": config.seed,
         "scale": config.scale,
-        "window": {"start": config.start.isoformat(), "end": config.end.isoformat()},
-        "counts": {"app_db": app_db, "events": keep(events), "marketing": keep(marketing)},
-        "source_totals": source_totals,
     }
+    if config.anomaly is not None:
+        document["anomaly"] = config.anomaly
+    document["window"] = {"start": config.start.isoformat(), "end": config.end.isoformat()}
+    document["counts"] = {"app_db": app_db, "events": keep(events), "marketing": keep(marketing)}
+    document["source_totals"] = source_totals
+    return document
 
 
 def generate(
