@@ -6,20 +6,28 @@ with
 
 digits as (
     select 0 as digit
-    union all select 1
-    union all select 2
-    union all select 3
-    union all select 4
-    union all select 5
-    union all select 6
-    union all select 7
-    union all select 8
-    union all select 9
+    union all
+    select 1 as digit
+    union all
+    select 2 as digit
+    union all
+    select 3 as digit
+    union all
+    select 4 as digit
+    union all
+    select 5 as digit
+    union all
+    select 6 as digit
+    union all
+    select 7 as digit
+    union all
+    select 8 as digit
+    union all
+    select 9 as digit
 ),
 
 day_offsets as (
-    select
-        thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + units.digit as day_offset
+    select thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + units.digit as day_offset
     from digits as units
     cross join digits as tens
     cross join digits as hundreds

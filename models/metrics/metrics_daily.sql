@@ -55,16 +55,18 @@ activity_dates as (
     select date_day from daily_spend
 ),
 
+activity_bounds as (
+    select
+        min(date_day) as first_day,
+        max(date_day) as last_day
+    from activity_dates
+),
+
 reporting_days as (
     select spine.date_day
     from spine
-    inner join (
-        select
-            min(date_day) as first_day,
-            max(date_day) as last_day
-        from activity_dates
-    ) as bounds
-        on spine.date_day between bounds.first_day and bounds.last_day
+    inner join activity_bounds
+        on spine.date_day between activity_bounds.first_day and activity_bounds.last_day
 ),
 
 active_customers as (
@@ -73,7 +75,7 @@ active_customers as (
         count(distinct orders.customer_id) as active_customers_90d
     from reporting_days
     inner join orders
-        on orders.order_date <= reporting_days.date_day
+        on reporting_days.date_day >= orders.order_date
         and orders.order_date > {{ dbt.dateadd('day', -active_window_days, 'reporting_days.date_day') }}
     where not orders.is_cancelled
     group by 1
@@ -82,12 +84,12 @@ active_customers as (
 joined as (
     select
         reporting_days.date_day,
-        cast(coalesce(daily_orders.revenue, 0) as decimal(18,2)) as revenue,
+        cast(coalesce(daily_orders.revenue, 0) as decimal(18, 2)) as revenue,
         cast(coalesce(daily_orders.orders, 0) as {{ dbt.type_bigint() }}) as orders,
         cast(coalesce(daily_orders.non_cancelled_orders, 0) as {{ dbt.type_bigint() }}) as non_cancelled_orders,
         cast(coalesce(daily_sessions.sessions, 0) as {{ dbt.type_bigint() }}) as sessions,
         cast(coalesce(daily_sessions.purchasing_sessions, 0) as {{ dbt.type_bigint() }}) as purchasing_sessions,
-        cast(coalesce(daily_spend.spend, 0) as decimal(18,2)) as spend,
+        cast(coalesce(daily_spend.spend, 0) as decimal(18, 2)) as spend,
         cast(coalesce(daily_orders.new_customers, 0) as {{ dbt.type_bigint() }}) as new_customers,
         cast(coalesce(active_customers.active_customers_90d, 0) as {{ dbt.type_bigint() }}) as active_customers_90d
     from reporting_days

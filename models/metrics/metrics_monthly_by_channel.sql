@@ -75,10 +75,10 @@ joined as (
         month_channels.channel_code,
         month_channels.channel_name,
         month_channels.is_paid,
-        cast(coalesce(monthly_spend.spend, 0) as decimal(18,2)) as spend,
+        cast(coalesce(monthly_spend.spend, 0) as decimal(18, 2)) as spend,
         cast(coalesce(monthly_orders.new_customers, 0) as {{ dbt.type_bigint() }}) as new_customers,
         cast(coalesce(monthly_orders.orders, 0) as {{ dbt.type_bigint() }}) as orders,
-        cast(coalesce(monthly_orders.revenue, 0) as decimal(18,2)) as revenue,
+        cast(coalesce(monthly_orders.revenue, 0) as decimal(18, 2)) as revenue,
         cast(coalesce(monthly_sessions.sessions, 0) as {{ dbt.type_bigint() }}) as sessions,
         cast(coalesce(monthly_sessions.purchasing_sessions, 0) as {{ dbt.type_bigint() }}) as purchasing_sessions
     from month_channels

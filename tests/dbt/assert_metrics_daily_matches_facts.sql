@@ -1,5 +1,5 @@
--- The daily metric mart adds up to the facts it is built from: revenue, orders (all and non-cancelled) and new customers
--- (fct_orders), sessions (fct_sessions) and dated spend (fct_marketing_spend).
+-- The daily metric mart adds up to the facts it is built from: revenue, orders (all and non-cancelled) and new
+-- customers (fct_orders), sessions (fct_sessions) and dated spend (fct_marketing_spend).
 -- Returns one row per measure whose totals differ.
 
 with
@@ -31,33 +31,74 @@ mart_totals as (
     from metrics_daily
 ),
 
+order_totals as (
+    select
+        sum(case when not is_cancelled then order_revenue end) as revenue,
+        count(*) as orders,
+        count(case when not is_cancelled then 1 end) as non_cancelled_orders,
+        count(case when is_first_order then 1 end) as new_customers
+    from orders
+),
+
+session_totals as (
+    select count(*) as sessions
+    from sessions
+),
+
+spend_totals as (
+    select sum(spend_amount) as spend
+    from marketing_spend
+    where spend_date is not null
+),
+
 fact_totals as (
     select
-        (select sum(order_revenue) from orders where not is_cancelled) as revenue,
-        (select count(*) from orders) as orders,
-        (select count(*) from orders where not is_cancelled) as non_cancelled_orders,
-        (select count(*) from orders where is_first_order) as new_customers,
-        (select count(*) from sessions) as sessions,
-        (select sum(spend_amount) from marketing_spend where spend_date is not null) as spend
+        order_totals.revenue,
+        order_totals.orders,
+        order_totals.non_cancelled_orders,
+        order_totals.new_customers,
+        session_totals.sessions,
+        spend_totals.spend
+    from order_totals
+    cross join session_totals
+    cross join spend_totals
 ),
 
 compared as (
-    select 'revenue' as measure, mart_totals.revenue as mart_total, fact_totals.revenue as fact_total
+    select
+        'revenue' as measure,
+        mart_totals.revenue as mart_total,
+        fact_totals.revenue as fact_total
     from mart_totals cross join fact_totals
     union all
-    select 'orders', mart_totals.orders, fact_totals.orders
+    select
+        'orders' as measure,
+        mart_totals.orders as mart_total,
+        fact_totals.orders as fact_total
     from mart_totals cross join fact_totals
     union all
-    select 'non_cancelled_orders', mart_totals.non_cancelled_orders, fact_totals.non_cancelled_orders
+    select
+        'non_cancelled_orders' as measure,
+        mart_totals.non_cancelled_orders as mart_total,
+        fact_totals.non_cancelled_orders as fact_total
     from mart_totals cross join fact_totals
     union all
-    select 'new_customers', mart_totals.new_customers, fact_totals.new_customers
+    select
+        'new_customers' as measure,
+        mart_totals.new_customers as mart_total,
+        fact_totals.new_customers as fact_total
     from mart_totals cross join fact_totals
     union all
-    select 'sessions', mart_totals.sessions, fact_totals.sessions
+    select
+        'sessions' as measure,
+        mart_totals.sessions as mart_total,
+        fact_totals.sessions as fact_total
     from mart_totals cross join fact_totals
     union all
-    select 'spend', mart_totals.spend, fact_totals.spend
+    select
+        'spend' as measure,
+        mart_totals.spend as mart_total,
+        fact_totals.spend as fact_total
     from mart_totals cross join fact_totals
 ),
 

@@ -11,9 +11,9 @@ final as (
         product_id,
         quantity,
         unit_price,
-        cast(quantity * unit_price as decimal(18,2)) as gross_amount,
-        cast(coalesce(discount_amount, 0) as decimal(18,2)) as discount_amount,
-        cast(quantity * unit_price - coalesce(discount_amount, 0) as decimal(18,2)) as net_amount,
+        cast(quantity * unit_price as decimal(18, 2)) as gross_amount,
+        cast(coalesce(discount_amount, 0) as decimal(18, 2)) as discount_amount,
+        cast(quantity * unit_price - coalesce(discount_amount, 0) as decimal(18, 2)) as net_amount,
         created_at,
         updated_at
     from order_items

@@ -20,9 +20,9 @@ pivoted as (
 final as (
     select
         order_id,
-        cast(paid_amount as decimal(18,2)) as paid_amount,
-        cast(refund_amount as decimal(18,2)) as refund_amount,
-        cast(paid_amount - refund_amount as decimal(18,2)) as net_paid_amount,
+        cast(paid_amount as decimal(18, 2)) as paid_amount,
+        cast(refund_amount as decimal(18, 2)) as refund_amount,
+        cast(paid_amount - refund_amount as decimal(18, 2)) as net_paid_amount,
         cast(payment_count as {{ dbt.type_bigint() }}) as payment_count,
         cast(refund_count as {{ dbt.type_bigint() }}) as refund_count,
         first_paid_at,

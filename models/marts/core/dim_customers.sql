@@ -58,7 +58,7 @@ final as (
         cast(order_history.first_order_at as date) as first_order_date,
         cast(order_history.last_order_at as date) as last_order_date,
         coalesce(order_history.lifetime_orders, 0) as lifetime_orders,
-        cast(coalesce(order_history.lifetime_revenue, 0) as decimal(18,2)) as lifetime_revenue,
+        cast(coalesce(order_history.lifetime_revenue, 0) as decimal(18, 2)) as lifetime_revenue,
         coalesce(cancellations.cancelled_orders, 0) as cancelled_orders,
         order_history.customer_id is not null as has_ordered,
         customers.is_deleted_in_source,

@@ -17,8 +17,10 @@ sessions as (
         max(occurred_at) as session_ended_at,
         cast(count(*) as {{ dbt.type_bigint() }}) as event_count,
         cast(sum(case when event_type = 'page_view' then 1 else 0 end) as {{ dbt.type_bigint() }}) as page_view_count,
-        cast(sum(case when event_type = 'product_view' then 1 else 0 end) as {{ dbt.type_bigint() }}) as product_view_count,
-        cast(sum(case when event_type = 'add_to_cart' then 1 else 0 end) as {{ dbt.type_bigint() }}) as add_to_cart_count,
+        cast(sum(case when event_type = 'product_view' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as product_view_count,
+        cast(sum(case when event_type = 'add_to_cart' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as add_to_cart_count,
         cast(sum(case when event_type = 'checkout' then 1 else 0 end) as {{ dbt.type_bigint() }}) as checkout_count,
         cast(sum(case when event_type = 'purchase' then 1 else 0 end) as {{ dbt.type_bigint() }}) as purchase_count,
         min(case when event_type = 'purchase' then order_id end) as first_purchase_order_id

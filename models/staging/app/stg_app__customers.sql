@@ -23,14 +23,14 @@ final as (
     select
         cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
         {{ hash_pii('email') }} as email_hash,
-        case when nullif(trim(phone), '') is not null then true else false end as has_phone,
+        coalesce(nullif(trim(phone), '') is not null, false) as has_phone,
         nullif(trim(city), '') as city,
         nullif(trim(postal_code), '') as postal_code,
         upper(nullif(trim(country_code), '')) as country_code,
         lower(nullif(trim(acquisition_channel), '')) as acquisition_channel,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
-        case when _sdc_deleted_at is not null then true else false end as is_deleted_in_source,
+        coalesce(_sdc_deleted_at is not null, false) as is_deleted_in_source,
         cast(_sdc_batched_at as {{ dbt.type_timestamp() }}) as loaded_at
     from latest
 )

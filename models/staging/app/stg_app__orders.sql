@@ -28,7 +28,7 @@ final as (
         cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
-        case when _sdc_deleted_at is not null then true else false end as is_deleted_in_source,
+        coalesce(_sdc_deleted_at is not null, false) as is_deleted_in_source,
         cast(_sdc_batched_at as {{ dbt.type_timestamp() }}) as loaded_at
     from latest
 )
