@@ -2,21 +2,24 @@
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
+EDR_VENV := .venv-edr
 BIN := $(VENV)/bin
 SCALE ?= 1
 SEED ?= 42
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint clean help
+.PHONY: install browser run test lint slim-ci clean help
 
 help:
 	@echo "make run   [SCALE=1] [SEED=42]  generate sources, load them with Meltano, dbt build, docs"
 	@echo "make test                       the Python suite (generator, pipeline end to end at scale 0.01, reconciliation) and the dbt tests"
 	@echo "make install                    only create .venv and install the pinned packages and Meltano plugins"
+	@echo "make lint                       every pre-commit hook on every file (sqlfluff, ruff, YAML, dbt model conventions)"
+	@echo "make slim-ci [REF=main]         build and test only what changed against REF (or STATE=main's manifest.json), then the data diff"
 	@echo "make clean                      remove generated data, dbt target and logs (keeps .venv and plugins)"
 
 # The environment: rebuilt when a pin, the package or a Meltano plugin definition changes.
-$(BIN)/.installed: requirements.txt pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml
+$(BIN)/.installed: requirements.txt requirements-edr.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Tidewater needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing pinned Python packages into $(VENV)"
@@ -24,15 +27,40 @@ $(BIN)/.installed: requirements.txt pyproject.toml meltano.yml $(wildcard meltan
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@echo "==> installing Meltano plugins into .meltano/"
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/meltano --log-level warning install
+	@echo "==> installing Elementary's CLI into $(EDR_VENV)"
+	@test -d $(EDR_VENV) || $(PYTHON) -m venv $(EDR_VENV)
+	@$(EDR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-edr.txt
+	@echo "==> installing dbt packages (from the dbt hub, else from the mirror you configured)"
+	@$(BIN)/tidewater deps
 	@touch $@
 
 install: $(BIN)/.installed
 
+# The tests open the docs and the Elementary report in a real browser: Debian's chromium, headless.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> installing chromium (Debian package) for the browser tests"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need chromium: install it (e.g. sudo apt-get install chromium) and run make test again."; \
+	    exit 1; \
+	  fi; }
+
 run: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater run --scale $(SCALE) --seed $(SEED)
 
-test: install
+test: install browser
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# PR review (CONTRIBUTING.md): the pre-commit hooks on every file; slim CI and the data diff against main.
+REF ?= main
+STATE ?=
+lint: install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pre-commit run --all-files
+
+slim-ci: install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater slim-ci $(if $(STATE),--state $(STATE),--ref $(REF))
 
 clean:
 	rm -rf data target logs .env

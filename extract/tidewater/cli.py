@@ -20,7 +20,12 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="the whole lifecycle: PostgreSQL, generate, EL, dbt build, docs")
     run.add_argument("--scale", type=float, default=1.0, help="1 = 10k customers, 100k orders, 1M events")
     run.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    run.add_argument("--no-docs", action="store_true", help="skip dbt docs generate")
+    run.add_argument("--no-docs", action="store_true", help="skip dbt docs generate and the Elementary report")
+    run.add_argument(
+        "--anomaly",
+        choices=["half_orders_day", "new_column", "bot_spike"],
+        help="inject one deliberate anomaly into the sources (to see the observability tests flag it)",
+    )
 
     pg = commands.add_parser("pg", help="the embedded PostgreSQL holding the app database")
     pg.add_argument("action", choices=["start", "stop", "status"])
@@ -29,7 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--scale", type=float, default=1.0)
     generate.add_argument("--seed", type=int, default=DEFAULT_SEED)
 
+    commands.add_parser(
+        "deps", help="install dbt packages: from the hub, else from the mirror in TIDEWATER_DBT_PACKAGE_MIRROR"
+    )
+
+    commands.add_parser("report", help="Elementary's observability report (one HTML file)")
+    commands.add_parser("alerts", help="send Elementary's alerts to the webhook in TIDEWATER_ALERT_WEBHOOK")
+
     commands.add_parser("summary", help="rows per layer in the warehouse")
+
+    from tidewater.review import cli as review_cli
+
+    review_cli.add_commands(commands)
     return parser
 
 
@@ -40,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from tidewater import pipeline
 
-            report = pipeline.run(paths, seed=args.seed, scale=args.scale, docs=not args.no_docs)
+            report = pipeline.run(paths, seed=args.seed, scale=args.scale, docs=not args.no_docs, anomaly=args.anomaly)
             pipeline.print_summary(paths, report)
         elif args.command == "pg":
             from tidewater import pipeline
@@ -64,6 +80,38 @@ def main(argv: list[str] | None = None) -> int:
             if not server.is_running():
                 raise TidewaterError("PostgreSQL is not running: start it with `tidewater pg start`")
             pipeline.generate_sources(paths, server.connection(), args.seed, args.scale)
+        elif args.command == "deps":
+            from tidewater import dbt_packages, elementary
+            from tidewater.paths import venv_tool
+
+            for line in dbt_packages.deps(paths.project_root, venv_tool("dbt")):
+                print(line)
+            for line in dbt_packages.edr_deps(elementary.edr_project_dir()):
+                print("edr: " + line)
+        elif args.command in ("report", "alerts"):
+            import subprocess
+
+            from tidewater import elementary
+
+            if args.command == "report":
+                command = elementary.report_command(paths)
+            else:
+                webhook = elementary.alert_webhook()
+                if not webhook:
+                    raise TidewaterError(
+                        f"no webhook configured: set {elementary.WEBHOOK_ENV} or alert_webhook in "
+                        f"{elementary.config_file()}"
+                    )
+                command = elementary.monitor_command(paths, webhook)
+            result = subprocess.run(command, env=elementary.env(paths), cwd=paths.project_root, check=False)
+            if result.returncode != 0:
+                raise TidewaterError(f"`edr {command[1]}` failed (exit {result.returncode})")
+            if args.command == "report":
+                print(f"report: {elementary.report_file(paths)}")
+        elif args.command in ("check-models", "slim-ci", "data-diff"):
+            from tidewater.review import cli as review_cli
+
+            return review_cli.run(args, paths)
         elif args.command == "summary":
             from tidewater import warehouse
 

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from pathlib import Path
 from tidewater import warehouse
 from tidewater.errors import TidewaterError
 from tidewater.generate import GenerationConfig, generate
-from tidewater.paths import Paths
+from tidewater.paths import Paths, venv_tool
 from tidewater.postgres import Connection, PostgresServer
 
 # Each source's Meltano pipeline, in the order they run.
@@ -114,12 +113,6 @@ def run_logged(
         raise TidewaterError(f"`{' '.join(command[:4])}` failed (exit {returncode}); log: {log_file}\n      {detail}")
 
 
-def _tool(paths: Paths, name: str) -> str:
-    """A command from the project's environment (the one this Python runs in)."""
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else name
-
-
 def reset_if_parameters_changed(paths: Paths, seed: int, scale: float) -> None:
     """A new seed or scale makes different sources: start the warehouse and the load state from scratch, so no row
     of the old sources lingers. The same seed and scale keep everything (a rerun changes nothing)."""
@@ -135,21 +128,21 @@ def reset_if_parameters_changed(paths: Paths, seed: int, scale: float) -> None:
     record.write_text(json.dumps(wanted) + "\n")
 
 
-def generation_config(seed: int, scale: float) -> GenerationConfig:
+def generation_config(seed: int, scale: float, anomaly: str | None = None) -> GenerationConfig:
     try:
-        return GenerationConfig(seed=seed, scale=scale)
+        return GenerationConfig(seed=seed, scale=scale, anomaly=anomaly)
     except ValueError as exc:
         raise TidewaterError(f"invalid generation settings: {exc}") from exc
 
 
-def generate_sources(paths: Paths, connection: Connection, seed: int, scale: float) -> None:
-    summary = generate(generation_config(seed, scale), paths.landing_dir, connection.conninfo)
+def generate_sources(paths: Paths, connection: Connection, seed: int, scale: float, anomaly: str | None = None) -> None:
+    summary = generate(generation_config(seed, scale, anomaly), paths.landing_dir, connection.conninfo)
     for line in str(summary).splitlines():
         say("    " + line)
 
 
 def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
-    meltano = _tool(paths, "meltano")
+    meltano = venv_tool("meltano")
     for label, extractor in EL_TASKS:
         started = time.monotonic()
         run_logged(
@@ -169,7 +162,7 @@ def dbt(paths: Paths, env: dict[str, str], *args: str, log_name: str, echo_all: 
         return echo_all and (" of " in line or "Done." in line or "WARN" in line or "ERROR" in line)
 
     run_logged(
-        [_tool(paths, "dbt"), *args],
+        [venv_tool("dbt"), *args],
         env=env,
         cwd=paths.project_root,
         log_file=paths.logs_dir / f"{log_name}.log",
@@ -191,9 +184,33 @@ def keep_build_results(paths: Paths) -> dict[str, int]:
     return counts
 
 
-def run(paths: Paths, *, seed: int, scale: float, docs: bool = True) -> RunReport:
+def observability(paths: Paths, report: RunReport) -> None:
+    """Elementary's report (one self-contained HTML file) and, when a webhook is configured, its alerts."""
+    from tidewater import elementary
+
+    with Step(report, "Elementary report (edr report)"):
+        run_logged(
+            elementary.report_command(paths),
+            env=elementary.env(paths),
+            cwd=paths.project_root,
+            log_file=paths.logs_dir / "edr-report.log",
+            heartbeat="building the Elementary report",
+        )
+        say(f"    {elementary.report_file(paths)} ({elementary.report_file(paths).stat().st_size / 1e6:.1f} MB)")
+    webhook = elementary.alert_webhook()
+    if webhook:
+        with Step(report, "Elementary alerts (edr monitor)"):
+            run_logged(
+                elementary.monitor_command(paths, webhook),
+                env=elementary.env(paths),
+                cwd=paths.project_root,
+                log_file=paths.logs_dir / "edr-monitor.log",
+            )
+
+
+def run(paths: Paths, *, seed: int, scale: float, docs: bool = True, anomaly: str | None = None) -> RunReport:
     """The whole lifecycle. PostgreSQL is stopped at the end whatever happens."""
-    generation_config(seed, scale)  # a bad scale fails before anything starts
+    generation_config(seed, scale, anomaly)  # bad settings fail before anything starts
     report = RunReport()
     server = PostgresServer(paths.postgres_dir)
     try:
@@ -205,7 +222,9 @@ def run(paths: Paths, *, seed: int, scale: float, docs: bool = True) -> RunRepor
             env = write_env_file(paths, connection)
             say(f"    listening on 127.0.0.1:{connection.port}, database {connection.database}")
         with Step(report, f"generating the sources (seed {seed}, scale {scale})"):
-            generate_sources(paths, connection, seed, scale)
+            if anomaly:
+                say(f"    with the deliberate anomaly {anomaly!r}")
+            generate_sources(paths, connection, seed, scale, anomaly)
         with Step(report, "extract and load with Meltano into DuckDB"):
             extract_load(paths, env, report)
     finally:
@@ -217,9 +236,12 @@ def run(paths: Paths, *, seed: int, scale: float, docs: bool = True) -> RunRepor
             dbt(paths, env, "build", log_name="dbt-build")
         finally:
             report.dbt_results = keep_build_results(paths)
+    with Step(report, "dbt source freshness"):
+        dbt(paths, env, "source", "freshness", log_name="dbt-source-freshness", echo_all=False)
     if docs:
         with Step(report, "dbt docs generate --static"):
             dbt(paths, env, "docs", "generate", "--static", log_name="dbt-docs", echo_all=False)
+        observability(paths, report)
     report.rows_per_layer = warehouse.rows_per_layer(warehouse.table_counts(paths.warehouse))
     return report
 
