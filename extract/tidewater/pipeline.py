@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tidewater import warehouse
+from tidewater import elementary, warehouse
 from tidewater.errors import TidewaterError
 from tidewater.generate import GenerationConfig, generate
 from tidewater.paths import Paths, venv_tool
@@ -186,8 +186,6 @@ def keep_build_results(paths: Paths) -> dict[str, int]:
 
 def observability(paths: Paths, report: RunReport) -> None:
     """Elementary's report (one self-contained HTML file) and, when a webhook is configured, its alerts."""
-    from tidewater import elementary
-
     with Step(report, "Elementary report (edr report)"):
         run_logged(
             elementary.report_command(paths),
@@ -252,6 +250,8 @@ def print_summary(paths: Paths, report: RunReport) -> None:
     say(f"  warehouse: {paths.warehouse}")
     if paths.docs_file.exists():
         say(f"  docs:      {paths.docs_file}")
+    if elementary.report_file(paths).exists():
+        say(f"  report:    {elementary.report_file(paths)} (Elementary)")
     say("  rows per layer:")
     for layer, relations, rows in report.rows_per_layer:
         say(f"    {layer:<20} {relations:>3} relations {rows:>12,} rows")
