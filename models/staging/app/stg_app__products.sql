@@ -4,19 +4,8 @@ source as (
     select * from {{ source('app', 'products') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by product_id
-            order by updated_at desc, _sdc_batched_at desc
-        ) as version_rank
-    from source
-),
-
 latest as (
-    select * from ranked
-    where version_rank = 1
+    {{ latest_row_per_key('source', 'product_id') }}
 ),
 
 final as (
