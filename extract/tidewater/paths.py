@@ -63,6 +63,11 @@ class Paths:
         return self.logs_dir / "dbt-build-run_results.json"
 
     @property
+    def run_timings_file(self) -> Path:
+        """Seconds per step of the last `tidewater run`, machine-readable (for `tidewater bench`)."""
+        return self.logs_dir / "run-timings.json"
+
+    @property
     def docs_file(self) -> Path:
         return self.dbt_target_dir / "static_index.html"
 

@@ -25,6 +25,8 @@ EL_TASKS: tuple[tuple[str, str], ...] = (
     ("marketing spreadsheet (CSV)", "tap-spreadsheets"),
 )
 LOADER = "target-duckdb"
+# Where each extractor lands (its load_schema in meltano.yml).
+RAW_SCHEMAS = {"tap-postgres": "raw_app", "tap-landing-zone": "raw_events", "tap-spreadsheets": "raw_marketing"}
 
 
 def say(message: str = "") -> None:
@@ -34,6 +36,8 @@ def say(message: str = "") -> None:
 @dataclass
 class RunReport:
     timings: dict[str, float] = field(default_factory=dict)
+    started: dict[str, float] = field(default_factory=dict)  # wall-clock start (epoch seconds) of each timing
+    el_rows: dict[str, int] = field(default_factory=dict)  # rows in each extractor's raw schema after the load
     dbt_results: dict[str, int] = field(default_factory=dict)
     rows_per_layer: list[tuple[str, int, int]] = field(default_factory=list)
 
@@ -46,6 +50,7 @@ class Step:
 
     def __enter__(self) -> Step:
         self.started = time.monotonic()
+        self.report.started[self.name] = time.time()
         say(f"==> {self.name}")
         return self
 
@@ -145,6 +150,7 @@ def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
     meltano = venv_tool("meltano")
     for label, extractor in EL_TASKS:
         started = time.monotonic()
+        report.started[f"el {extractor}"] = time.time()
         run_logged(
             [meltano, "--env-file", str(paths.env_file), "--log-level", "info", "run", extractor, LOADER],
             env=env,
@@ -155,6 +161,9 @@ def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
         elapsed = time.monotonic() - started
         report.timings[f"el {extractor}"] = elapsed
         say(f"    {label}: {elapsed:.1f} s")
+    counts = warehouse.table_counts(paths.warehouse)
+    for extractor, schema in RAW_SCHEMAS.items():
+        report.el_rows[f"el {extractor}"] = sum(counts.get(schema, {}).values())
 
 
 def dbt(paths: Paths, env: dict[str, str], *args: str, log_name: str, echo_all: bool = True) -> None:
@@ -241,7 +250,19 @@ def run(paths: Paths, *, seed: int, scale: float, docs: bool = True, anomaly: st
             dbt(paths, env, "docs", "generate", "--static", log_name="dbt-docs", echo_all=False)
         observability(paths, report)
     report.rows_per_layer = warehouse.rows_per_layer(warehouse.table_counts(paths.warehouse))
+    write_timings(paths, report)
     return report
+
+
+def write_timings(paths: Paths, report: RunReport) -> None:
+    """The step timings, machine-readable (`tidewater bench` reads them): start (epoch s), seconds and, for each
+    extract+load, the rows its raw schema holds after the load."""
+    steps = [
+        {"name": name, "started": report.started.get(name), "seconds": seconds, "rows": report.el_rows.get(name)}
+        for name, seconds in report.timings.items()
+    ]
+    paths.run_timings_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.run_timings_file.write_text(json.dumps({"steps": steps}, indent=2) + "\n")
 
 
 def print_summary(paths: Paths, report: RunReport) -> None:
