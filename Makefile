@@ -3,17 +3,24 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 EDR_VENV := .venv-edr
+BENCH_VENV := .venv-bench
 BIN := $(VENV)/bin
 SCALE ?= 1
 SEED ?= 42
 PYTEST_ARGS ?=
+SCALES ?= 0.1 1 10
+REPEATS ?= 3
+BENCH_ARGS ?=
 
-.PHONY: install browser run test lint slim-ci clean help
+.PHONY: install install-bench browser run test bench lint slim-ci clean help
 
 help:
 	@echo "make run   [SCALE=1] [SEED=42]  generate sources, load them with Meltano, dbt build, docs"
 	@echo "make test                       the Python suite (generator, pipeline end to end at scale 0.01, reconciliation) and the dbt tests"
 	@echo "make install                    only create .venv and install the pinned packages and Meltano plugins"
+	@echo "make bench [SCALES=\"0.1 1 10\"] [REPEATS=3] [BENCH_ARGS=--skip-competitors]"
+	@echo "                                 time every stage at each scale (median of REPEATS fresh runs), Meltano's"
+	@echo "                                 extract+load against dlt and DuckDB's readers; writes data/bench/<time>/bench.md"
 	@echo "make lint                       every pre-commit hook on every file (sqlfluff, ruff, YAML, dbt model conventions)"
 	@echo "make slim-ci [REF=main]         build and test only what changed against REF (or STATE=main's manifest.json), then the data diff"
 	@echo "make clean                      remove generated data, dbt target and logs (keeps .venv and plugins)"
@@ -36,6 +43,15 @@ $(BIN)/.installed: requirements.txt requirements-edr.txt packages.yml pyproject.
 
 install: $(BIN)/.installed
 
+# The bench's competitors (dlt; DuckDB 1.5.5 with the postgres extension from PyPI) in their own environment.
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	@test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
+	@echo "==> installing the bench's competitors (dlt, DuckDB and its postgres extension) into $(BENCH_VENV)"
+	@$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	@touch $@
+
+install-bench: $(BENCH_VENV)/.installed
+
 # The tests open the docs and the Elementary report in a real browser: Debian's chromium, headless.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -50,8 +66,12 @@ browser:
 run: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater run --scale $(SCALE) --seed $(SEED)
 
-test: install browser
+test: install install-bench browser
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Not part of `make test` (its smoke at scale 0.01 is). Scale 10 takes about an hour per run: SCALES="0.1 1" to skip it.
+bench: install install-bench
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater bench --scales "$(SCALES)" --repeats $(REPEATS) $(BENCH_ARGS)
 
 # PR review (CONTRIBUTING.md): the pre-commit hooks on every file; slim CI and the data diff against main.
 REF ?= main
