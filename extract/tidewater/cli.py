@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     from tidewater.review import cli as review_cli
 
     review_cli.add_commands(commands)
+    from tidewater.bench import cli as bench_cli
+
+    bench_cli.add_command(commands)
     return parser
 
 
@@ -112,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             from tidewater.review import cli as review_cli
 
             return review_cli.run(args, paths)
+        elif args.command == "bench":
+            from tidewater.bench import cli as bench_cli
+
+            return bench_cli.run(args, paths)
         elif args.command == "summary":
             from tidewater import warehouse
 

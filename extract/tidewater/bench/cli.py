@@ -1,0 +1,132 @@
+"""`tidewater bench`: for each scale, REPEATS fresh runs of the pipeline (each in its own new data folder: the
+sources are generated again, the warehouse starts empty), then dlt and DuckDB's readers on the same sources, then
+an incremental day if the pipeline has one. Writes bench.json and bench.md under OUT/<timestamp>/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tidewater.errors import TidewaterError
+from tidewater.paths import Paths
+
+DEFAULT_SCALES = "0.1,1,10"
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def _scales(text: str) -> list[float]:
+    try:
+        scales = [float(part) for part in text.replace(" ", ",").split(",") if part]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"scales are numbers separated by commas: {text!r}") from exc
+    if not scales or any(scale <= 0 for scale in scales):
+        raise argparse.ArgumentTypeError(f"scales must be positive: {text!r}")
+    return sorted(set(scales))
+
+
+def add_command(commands: Any) -> None:
+    bench = commands.add_parser("bench", help="time every stage at several scales, against dlt and DuckDB (make bench)")
+    bench.add_argument("--scales", type=_scales, default=_scales(DEFAULT_SCALES), help="default: %(default)s")
+    bench.add_argument("--repeats", type=int, default=3, help="runs per scale; the report gives the median")
+    bench.add_argument("--seed", type=int, default=42)
+    bench.add_argument("--out", type=Path, help="where each bench writes its folder (default: DATA/bench)")
+    bench.add_argument("--skip-competitors", action="store_true", help="no dlt and no DuckDB readers")
+    bench.add_argument("--keep-data", action="store_true", help="keep each repeat's data folder (large at scale 10)")
+
+
+def one_repeat(run_dir: Path, scale: float, seed: int, *, with_competitors: bool, with_incremental: bool) -> dict:
+    from tidewater.bench import competitors, incremental, sources, stages
+    from tidewater.postgres import PostgresServer
+
+    data = Paths.from_env(run_dir / "data")
+    record: dict[str, Any] = {"scale": scale}
+    say(f"    tidewater run --scale {scale} (log: {run_dir / 'run.log'})")
+    record["stages"] = stages.run_pipeline(data, scale, seed, run_dir / "run.log")
+    record["dbt"] = stages.dbt_internals(data, record["stages"]["dbt build"]["seconds"], run_dir / "dbt-parse.log")
+    server = PostgresServer(data.postgres_dir)
+    connection = server.start()
+    try:
+        record["sources"] = sources.source_rows(connection.conninfo, data.landing_dir)
+        record["competitors"] = {}
+        if with_competitors:
+            for name in competitors.COMPETITORS:
+                say(f"    {name} on the same sources")
+                run = competitors.run_competitor(
+                    name, connection.conninfo, data.landing_dir, run_dir / "competitors", record["sources"]
+                )
+                record["competitors"][name] = run.__dict__
+                for problem in ([run.error] if run.error else []) + run.mismatches:
+                    say(f"    !!! {problem}")
+    finally:
+        server.stop()
+    record["meltano_mismatches"] = [
+        f"Meltano loaded {record['stages'][f'extract+load {source}']['rows']} {source} rows, the source has {rows}"
+        for source, rows in record["sources"].items()
+        if record["stages"][f"extract+load {source}"]["rows"] != rows
+    ]
+    for problem in record["meltano_mismatches"]:
+        say(f"    !!! {problem}")
+    if with_incremental:
+        say("    incremental day and full refresh")
+        record["incremental"] = incremental.run_incremental(data, scale, seed, run_dir)
+    return record
+
+
+def run(args: argparse.Namespace, paths: Paths) -> int:
+    from tidewater.bench import competitors, incremental, report
+
+    if args.repeats < 1:
+        raise TidewaterError("--repeats must be at least 1")
+    if not args.skip_competitors:
+        competitors.bench_python()  # fail now, not after the first run
+    out = (args.out or paths.data_dir / "bench").resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out.mkdir(parents=True, exist_ok=True)
+    has_incremental = incremental.available()
+    say(f"==> bench: scales {', '.join(f'{s:g}' for s in args.scales)}, {args.repeats} repeat(s) each, into {out}")
+    if not has_incremental:
+        say("    incremental day vs full refresh: not available (`tidewater run` has no --days/--full-refresh)")
+    records: list[dict[str, Any]] = []
+    started = time.monotonic()
+    for scale in args.scales:
+        for repeat in range(1, args.repeats + 1):
+            say(f"==> scale {scale:g}, repeat {repeat} of {args.repeats}")
+            run_dir = out / "runs" / f"scale-{scale:g}-repeat-{repeat}"
+            t = time.monotonic()
+            record = one_repeat(
+                run_dir, scale, args.seed, with_competitors=not args.skip_competitors, with_incremental=has_incremental
+            )
+            record["repeat"] = repeat
+            records.append(record)
+            say(f"    done in {time.monotonic() - t:.0f} s")
+            if not args.keep_data:
+                shutil.copytree(run_dir / "data" / "logs", run_dir / "logs", dirs_exist_ok=True)
+                shutil.rmtree(run_dir / "data", ignore_errors=True)
+            (out / "runs.json").write_text(json.dumps(records, indent=2, default=str) + "\n")  # partial results
+    document = report.build(
+        records,
+        scales=args.scales,
+        repeats=args.repeats,
+        seed=args.seed,
+        incremental_available=has_incremental,
+        competitors_run=not args.skip_competitors,
+        seconds=time.monotonic() - started,
+    )
+    (out / "bench.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
+    (out / "bench.md").write_text(report.markdown(document))
+    say()
+    for line in report.summary(document):
+        say(line)
+    say(f"  {out / 'bench.md'}\n  {out / 'bench.json'}")
+    problems = document["problems"]
+    if problems:
+        say(f"!!! {len(problems)} problem(s): wrong row counts or failed loads; no figure is reported for those")
+        return 1
+    return 0

@@ -1,0 +1,222 @@
+"""From the repeats' records to figures: median, min and max per scale, the exponent b of time ~ scale^b, the
+Markdown tables and the on-screen summary."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+MB = 1024 * 1024
+SOURCES = ("app", "events", "marketing")
+STAGE_ORDER = (
+    "postgres start", "generate", "extract+load", "extract+load app", "extract+load events", "extract+load marketing",
+    "dbt build", "dbt source freshness", "docs", "report", "pipeline total",
+)  # fmt: skip
+LOADERS = ("meltano", "dlt", "duckdb")
+
+
+def _rate(rows: float | None, seconds: float | None) -> float | None:
+    return rows / seconds if rows and seconds else None
+
+
+def figures_of(record: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
+    """One repeat's figures, flat ("group | name | metric" -> value), and its problems (wrong or failed loads)."""
+    out: dict[str, float] = {}
+    problems: list[str] = list(record.get("meltano_mismatches", []))
+    total_rows = sum(record["sources"].values())
+
+    def put(key: str, value: float | None) -> None:
+        if value is not None:
+            out[key] = value
+
+    for stage, figures in record["stages"].items():
+        put(f"stage | {stage} | seconds", figures["seconds"])
+        rows = figures["rows"] if stage.startswith("extract+load") else total_rows
+        put(f"stage | {stage} | rows/s", _rate(rows, figures["seconds"]))
+        put(f"stage | {stage} | peak RSS MB", figures["peak_rss"] / MB if figures.get("peak_rss") else None)
+    for part, seconds in record["dbt"].items():
+        put(f"dbt build | {part} | seconds", seconds)
+    for source, rows in record["sources"].items():
+        put(f"source rows | {source} | rows", rows)
+    put("source rows | total | rows", total_rows)
+
+    # Extract+load per loader: Meltano from the pipeline, the others from their own runs; only correct loads.
+    loads: dict[str, dict[str, tuple[float, float, float | None]]] = {"meltano": {}}
+    if not record.get("meltano_mismatches"):
+        for source in SOURCES:
+            stage = record["stages"][f"extract+load {source}"]
+            loads["meltano"][source] = (stage["rows"], stage["seconds"], stage["peak_rss"])
+    for name, run in record.get("competitors", {}).items():
+        loads[name] = {}
+        if run.get("error"):
+            problems.append(f"{name} failed at scale {record['scale']:g}: {run['error']}")
+            continue
+        problems.extend(run.get("mismatches", []))
+        for source, entry in run["sources"].items():
+            if entry["rows"] == record["sources"].get(source):
+                loads[name][source] = (entry["rows"], entry["seconds"], entry["peak_rss"])
+    for name, per_source in loads.items():
+        for source, (rows, seconds, peak) in per_source.items():
+            put(f"load | {name} {source} | seconds", seconds)
+            put(f"load | {name} {source} | rows/s", _rate(rows, seconds))
+            put(f"load | {name} {source} | peak RSS MB", peak / MB if peak else None)
+        if len(per_source) == len(SOURCES):
+            rows, seconds = sum(v[0] for v in per_source.values()), sum(v[1] for v in per_source.values())
+            put(f"load | {name} total | seconds", seconds)
+            put(f"load | {name} total | rows/s", _rate(rows, seconds))
+    for name in loads:
+        if name == "meltano":
+            continue
+        for source in (*SOURCES, "total"):
+            ours, theirs = out.get(f"load | meltano {source} | rows/s"), out.get(f"load | {name} {source} | rows/s")
+            if ours and theirs:
+                put(f"ratio | Meltano / {name} {source} | x", ours / theirs)
+    for key, figures in (record.get("incremental") or {}).items():
+        put(f"incremental | {key} | seconds", figures["seconds"])
+        put(f"incremental | {key} | peak RSS MB", figures["peak_rss"] / MB if figures.get("peak_rss") else None)
+    return out, problems
+
+
+def exponent(points: dict[float, float]) -> float | None:
+    """b in log(value) = a + b log(scale), least squares over the scales that have a positive value."""
+    pairs = [(math.log(scale), math.log(value)) for scale, value in points.items() if value > 0]
+    if len(pairs) < 2:
+        return None
+    mean_x = sum(x for x, _ in pairs) / len(pairs)
+    mean_y = sum(y for _, y in pairs) / len(pairs)
+    denominator = sum((x - mean_x) ** 2 for x, _ in pairs)
+    return sum((x - mean_x) * (y - mean_y) for x, y in pairs) / denominator if denominator else None
+
+
+def build(records: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
+    values: dict[str, dict[float, list[float]]] = {}
+    problems: list[str] = []
+    for record in records:
+        flat, found = figures_of(record)
+        problems.extend(found)
+        for key, value in flat.items():
+            values.setdefault(key, {}).setdefault(record["scale"], []).append(value)
+    figures: dict[str, Any] = {}
+    for key, per_scale in values.items():
+        stats = {
+            f"{scale:g}": {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+            for scale, v in sorted(per_scale.items())
+        }
+        b = exponent({scale: statistics.median(v) for scale, v in per_scale.items()})
+        figures[key] = {"per_scale": stats, "exponent": b}
+    return {
+        "meta": {
+            **meta,
+            "method": (
+                "each repeat is a fresh `tidewater run` in a new data folder (sources generated again, "
+                "empty warehouse); "
+                "dlt and DuckDB then load the same sources (same PostgreSQL, same files) into their own DuckDB files; "
+                "figures are the median over repeats, with min and max; peak RSS is sampled every 0.2 s over the "
+                "process tree plus the PostgreSQL server; rows/s is loaded rows per second for extract+load and "
+                "source rows per second for the other stages; exponent b fits time ~ scale^b over the scales present"
+            ),
+        },
+        "figures": figures,
+        "problems": problems,
+        "records": records,
+    }
+
+
+def _cell(figure: dict[str, Any] | None, scale: str, digits: int) -> str:
+    stats = (figure or {}).get("per_scale", {}).get(scale)
+    if not stats:
+        return "-"
+    fmt = f"{{:,.{digits}f}}"
+    text = fmt.format(stats["median"])
+    if stats["n"] > 1:
+        text += f" ({fmt.format(stats['min'])}-{fmt.format(stats['max'])})"
+    return text
+
+
+def _table(
+    document: dict[str, Any], title: str, keys: list[tuple[str, str]], digits: int, fit: bool = True
+) -> list[str]:
+    scales = [f"{scale:g}" for scale in document["meta"]["scales"]]
+    figures = document["figures"]
+    rows = [(label, figures.get(key)) for label, key in keys if key in figures]
+    if not rows:
+        return []
+    header = ["", *(f"scale {s}" for s in scales), *(["exponent b"] if fit else [])]
+    lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, figure in rows:
+        cells = [label, *(_cell(figure, s, digits) for s in scales)]
+        if fit:
+            b = (figure or {}).get("exponent")
+            cells.append("-" if b is None else f"{b:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def markdown(document: dict[str, Any]) -> str:
+    meta = document["meta"]
+    stage_keys = lambda metric: [(s, f"stage | {s} | {metric}") for s in STAGE_ORDER]  # noqa: E731
+    dbt_parts = sorted({key.split(" | ")[1] for key in document["figures"] if key.startswith("dbt build | ")})
+    loads = [(f"{n} {s}", f"load | {n} {s} | rows/s") for s in (*SOURCES, "total") for n in LOADERS]
+    ratios = [
+        (f"Meltano / {n} {s}", f"ratio | Meltano / {n} {s} | x") for s in (*SOURCES, "total") for n in LOADERS[1:]
+    ]
+    lines = [
+        "# Tidewater bench",
+        "",
+        f"Scales {', '.join(f'{s:g}' for s in meta['scales'])}; {meta['repeats']} repeat(s) each; seed {meta['seed']}; "
+        f"{meta['seconds'] / 60:.1f} min in all. Cells: median (min-max).",
+        "",
+        meta["method"] + ".",
+        "",
+    ]
+    lines += _table(document, "Source rows", [(s, f"source rows | {s} | rows") for s in (*SOURCES, "total")], 0, False)
+    lines += _table(document, "Wall time per stage (s)", stage_keys("seconds"), 1)
+    lines += _table(document, "Throughput per stage (rows/s)", stage_keys("rows/s"), 0)
+    lines += _table(document, "Peak RSS per stage (MB, process tree + PostgreSQL)", stage_keys("peak RSS MB"), 0)
+    lines += _table(document, "Inside dbt build (s)", [(p, f"dbt build | {p} | seconds") for p in dbt_parts], 1)
+    if meta["competitors_run"]:
+        lines += _table(document, "Extract+load throughput by loader (rows/s)", loads, 0)
+        lines += _table(document, "Our throughput as a ratio to each (Meltano rows/s ÷ theirs)", ratios, 3)
+        peaks = [(f"{n} {s}", f"load | {n} {s} | peak RSS MB") for s in SOURCES for n in LOADERS]
+        lines += _table(document, "Extract+load peak RSS by loader (MB)", peaks, 0)
+    else:
+        lines += ["### Competitors", "", "not run (--skip-competitors)", ""]
+    if meta["incremental_available"]:
+        keys = [(k, f"incremental | {k} | seconds") for k in ("incremental day", "full refresh")]
+        lines += _table(document, "Incremental day vs full refresh (s)", keys, 1)
+    else:
+        lines += ["### Incremental day vs full refresh", "", "not available: `tidewater run` has no --days and "
+                  "--full-refresh yet", ""]  # fmt: skip
+    if document["problems"]:
+        lines += [
+            "### Problems (no figure reported for these loads)",
+            "",
+            *(f"- {p}" for p in document["problems"]),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def summary(document: dict[str, Any]) -> list[str]:
+    """A few lines for the screen: each stage's median time at the largest scale, and the load ratios."""
+    figures = document["figures"]
+    largest = f"{max(document['meta']['scales']):g}"
+    lines = [f"Tidewater bench (medians at scale {largest}; exponent b of time ~ scale^b)"]
+    for stage in STAGE_ORDER:
+        figure = figures.get(f"stage | {stage} | seconds")
+        if figure and largest in figure["per_scale"]:
+            b = figure["exponent"]
+            rate = figures.get(f"stage | {stage} | rows/s", {}).get("per_scale", {}).get(largest, {}).get("median")
+            lines.append(
+                f"  {stage:<24} {figure['per_scale'][largest]['median']:>8.1f} s"
+                + (f" {rate:>12,.0f} rows/s" if rate else " " * 19)
+                + (f"   b={b:.2f}" if b is not None else "")
+            )
+    for name in LOADERS[1:]:
+        ratio = figures.get(f"ratio | Meltano / {name} total | x", {}).get("per_scale", {}).get(largest)
+        if ratio:
+            lines.append(f"  extract+load throughput, Meltano / {name}: {ratio['median']:.3f}x")
+    if not document["meta"]["incremental_available"]:
+        lines.append("  incremental day vs full refresh: not available")
+    return lines
