@@ -33,7 +33,8 @@ def figures_of(record: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
     for stage, figures in record["stages"].items():
         put(f"stage | {stage} | seconds", figures["seconds"])
         rows = figures["rows"] if stage.startswith("extract+load") else total_rows
-        put(f"stage | {stage} | rows/s", _rate(rows, figures["seconds"]))
+        if stage != "postgres start":  # processes no rows
+            put(f"stage | {stage} | rows/s", _rate(rows, figures["seconds"]))
         put(f"stage | {stage} | peak RSS MB", figures["peak_rss"] / MB if figures.get("peak_rss") else None)
     for part, seconds in record["dbt"].items():
         put(f"dbt build | {part} | seconds", seconds)
