@@ -80,6 +80,26 @@ def one_repeat(run_dir: Path, scale: float, seed: int, *, with_competitors: bool
     return record
 
 
+def write_results(
+    out: Path, records: list[dict[str, Any]], args: argparse.Namespace, has_incremental: bool, seconds: float
+) -> dict[str, Any]:
+    """bench.json and bench.md from the repeats so far (rewritten after each: an interrupted bench keeps them)."""
+    from tidewater.bench import report
+
+    document = report.build(
+        records,
+        scales=sorted({record["scale"] for record in records}),
+        repeats=args.repeats,
+        seed=args.seed,
+        incremental_available=has_incremental,
+        competitors_run=not args.skip_competitors,
+        seconds=seconds,
+    )
+    (out / "bench.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
+    (out / "bench.md").write_text(report.markdown(document))
+    return document
+
+
 def run(args: argparse.Namespace, paths: Paths) -> int:
     from tidewater.bench import competitors, incremental, report
 
@@ -109,18 +129,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             if not args.keep_data:
                 shutil.copytree(run_dir / "data" / "logs", run_dir / "logs", dirs_exist_ok=True)
                 shutil.rmtree(run_dir / "data", ignore_errors=True)
-            (out / "runs.json").write_text(json.dumps(records, indent=2, default=str) + "\n")  # partial results
-    document = report.build(
-        records,
-        scales=args.scales,
-        repeats=args.repeats,
-        seed=args.seed,
-        incremental_available=has_incremental,
-        competitors_run=not args.skip_competitors,
-        seconds=time.monotonic() - started,
-    )
-    (out / "bench.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
-    (out / "bench.md").write_text(report.markdown(document))
+            document = write_results(out, records, args, has_incremental, time.monotonic() - started)
     say()
     for line in report.summary(document):
         say(line)
