@@ -1,9 +1,9 @@
 """Time moves (issue 6): advanced days load incrementally and equal a full refresh; the drills lose nothing.
 
-One data folder (a copy of the session's scale-0.01 run) goes through, in order: two advanced days (incremental),
-a full refresh, two reruns of the same day (with a second writer knocking), PostgreSQL going down during the
-extract, the load killed mid-stream, and dbt killed mid-build. After each, the marts are compared and dbt's
-reconciliation tests (source keys and money against raw and the marts) must pass.
+One data folder of its own (a scale-0.01 run; the session's shared run is left alone) goes through, in order:
+two advanced days (incremental), a full refresh, two reruns of the same day (with a second writer knocking),
+PostgreSQL going down during the extract, the load killed mid-stream, and dbt killed mid-build. After each, the
+marts are compared and dbt's reconciliation tests (source keys and money against raw and the marts) must pass.
 
 Mart comparisons leave out the load-time columns (`*loaded_at`): a rerun re-delivers the bookmark row, which is
 loaded again at a new time; every business column must be identical.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import BIN, TEST_SCALE, PipelineRun, tidewater_cli
+from conftest import BIN, TEST_SCALE, tidewater_cli
 from tidewater import warehouse
 from tidewater.paths import PROJECT_ROOT, Paths
 from tidewater.postgres import PostgresServer
@@ -138,10 +137,10 @@ def _scalar(paths: Paths, sql: str) -> object:
 
 
 @pytest.fixture(scope="module")
-def moving(pipeline_run: PipelineRun, tmp_path_factory: pytest.TempPathFactory) -> Moving:
-    data_dir = tmp_path_factory.mktemp("moving") / "data"
-    shutil.copytree(pipeline_run.paths.data_dir, data_dir, symlinks=True)
-    return Moving(Paths.from_env(data_dir))
+def moving(tmp_path_factory: pytest.TempPathFactory) -> Moving:
+    paths = Paths.from_env(tmp_path_factory.mktemp("moving") / "data")
+    _ok(_run(paths))
+    return Moving(paths)
 
 
 def test_advanced_days_load_incrementally_and_equal_a_full_refresh(moving: Moving) -> None:
@@ -170,7 +169,7 @@ def test_advanced_days_load_incrementally_and_equal_a_full_refresh(moving: Movin
         paths, "select customer_id from snapshots.snp_app__customers where dbt_is_deleted = 'True' order by 1"
     )
     assert [r[0] for r in deleted_versions] == sorted(erased)
-    assert _scalar(paths, "select count(*) from marts.dim_customers where is_deleted") >= 2
+    assert _scalar(paths, "select count(*) from marts.dim_customers where is_deleted") >= 1
 
     # Schema change on day 2: the new column reaches raw and Elementary flags it; the staging contract holds.
     assert _rows(paths, "select 1 from raw_app.orders where gift_message is not null limit 1")
@@ -292,3 +291,29 @@ def test_killing_dbt_mid_build_then_rerunning_gives_the_same_marts(moving: Movin
     _ok(_run(paths))
     assert_reconciled(paths)
     assert_same_marts(mart_contents(paths), reference)
+
+
+def test_a_source_column_that_changes_type_stops_the_build_with_one_clear_message(moving: Moving) -> None:
+    """Last (it breaks the folder on purpose): the app turns order_items.quantity into text. The loader keeps the old
+    values in a renamed column and adds a text one; dbt must stop before any model, naming the column and types."""
+    paths = moving.paths
+    server = PostgresServer(paths.postgres_dir)
+    connection = server.start()
+    try:
+        import psycopg
+
+        with psycopg.connect(connection.conninfo) as conn:
+            conn.execute("alter table public.order_items alter column quantity type text")
+            conn.execute(
+                "update public.order_items set quantity = quantity || ' pcs', "
+                "updated_at = updated_at + interval '1 day' "
+                "where order_item_id = (select max(order_item_id) from public.order_items)"
+            )
+    finally:
+        server.stop()
+    result = _run(paths)
+    assert result.returncode == 2, result.stdout[-3000:]
+    assert "A source column changed type: raw_app.order_items.quantity is now VARCHAR (was HUGEINT" in result.stderr
+    assert "Traceback" not in result.stderr
+    build_log = (paths.logs_dir / "dbt-build.log").read_text()
+    assert " OK created " not in build_log, "dbt built models although a source column changed type"
