@@ -6,12 +6,16 @@ EDR_VENV := .venv-edr
 BIN := $(VENV)/bin
 SCALE ?= 1
 SEED ?= 42
+DAYS ?= 0
+FULL_REFRESH ?=
 PYTEST_ARGS ?=
 
 .PHONY: install browser run test lint slim-ci clean help
 
 help:
 	@echo "make run   [SCALE=1] [SEED=42]  generate sources, load them with Meltano, dbt build, docs"
+	@echo "make run DAYS=1                 move the sources one business day on, then load and build incrementally"
+	@echo "make run FULL_REFRESH=1         rebuild the incremental marts from raw (dbt build --full-refresh)"
 	@echo "make test                       the Python suite (generator, pipeline end to end at scale 0.01, reconciliation) and the dbt tests"
 	@echo "make install                    only create .venv and install the pinned packages and Meltano plugins"
 	@echo "make lint                       every pre-commit hook on every file (sqlfluff, ruff, YAML, dbt model conventions)"
@@ -48,7 +52,7 @@ browser:
 	  fi; }
 
 run: install
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater run --scale $(SCALE) --seed $(SEED)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater run --scale $(SCALE) --seed $(SEED) --days $(DAYS) $(if $(FULL_REFRESH),--full-refresh)
 
 test: install browser
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)

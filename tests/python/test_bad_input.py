@@ -398,7 +398,7 @@ def test_bad_input_is_kept_and_named_by_a_warn_test(drill: Drill, kind: Kind) ->
 
 def test_every_landing_line_reached_raw(drill: Drill) -> None:
     """Nothing lost: each non-blank line of each landing file (the drill's included) is one raw row."""
-    assert drill.results["warn_landing_lines_not_loaded"]["status"] == "pass"
+    assert drill.results["assert_landed_lines_reach_raw"]["status"] == "pass"
     assert drill.query(
         "select sum(line_count), (select count(*) from raw_events.events) from raw_events.landing_files"
     ) == [(drill.query("select count(*) from raw_events.events")[0][0],) * 2]
