@@ -108,11 +108,15 @@ def main(argv: list[str] | None = None) -> int:
             started = not server.is_running()
             connection = server.start() if started else server.connection()
             try:
-                counts = audit.snapshot_sources(connection.conninfo, paths.landing_dir / "events", paths.warehouse)
+                counts, problems = audit.snapshot_sources(
+                    connection.conninfo, paths.landing_dir / "events", paths.warehouse
+                )
             finally:
                 if started:
                     server.stop()
             print("source snapshot written to audit.*: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            for problem in problems:
+                print(f"warning: no source total for {problem}", file=sys.stderr)
         elif args.command == "generate":
             from tidewater import pipeline
             from tidewater.postgres import PostgresServer

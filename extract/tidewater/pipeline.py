@@ -111,8 +111,11 @@ def run_logged(
         returncode = process.wait()
         done.set()
     if returncode != 0:
-        errors = [line for line in tail if any(word in line for word in ("ERROR", "Error", "error", "Exception"))]
-        detail = "\n      ".join((errors or tail)[-6:])
+        words = ("ERROR", "Error", "error", "Exception")
+        errors = [i for i, line in enumerate(tail) if any(word in line for word in words)]
+        # From the last few error lines on, with the lines that explain them (dbt puts its message below the header).
+        context = tail[errors[max(0, len(errors) - 3)] :][:10] if errors else tail[-6:]
+        detail = "\n      ".join(line for line in context if line.strip())
         shown = name or " ".join(Path(part).name if part.startswith("/") else part for part in command[:4])
         raise TidewaterError(f"`{shown}` failed (exit {returncode}); log: {log_file}\n      {detail}")
 
@@ -290,8 +293,11 @@ def _run(
         with Step(report, "extract and load with Meltano into DuckDB"):
             extract_load(paths, env, report)
         with Step(report, "source snapshot for reconciliation (audit schema)"):
-            counts = audit.snapshot_sources(connection.conninfo, paths.landing_dir / "events", paths.warehouse)
+            events_dir = paths.landing_dir / "events"
+            counts, problems = audit.snapshot_sources(connection.conninfo, events_dir, paths.warehouse)
             say("    " + ", ".join(f"{entity} {n:,}" for entity, n in counts.items()))
+            for problem in problems:
+                say(f"    warning: no source total for {problem}")
     finally:
         if server.is_running():
             server.stop()

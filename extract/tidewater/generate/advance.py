@@ -348,7 +348,8 @@ class _Day:
                 gross = quantity * cents
                 discount = (gross * rng.choice((5, 10, 15, 20, 25)) + 50) // 100 if rng.random() < 0.15 else 0
                 lines.append((p.product_id, quantity, p.unit_price, Decimal(discount).scaleb(-2)))
-            gift = rng.choice(GIFT_MESSAGES) if has_gift_column and rng.random() < 0.05 else None
+            # ~5% of orders carry a gift message once the column exists (the first of each day does, so it shows)
+            gift = rng.choice(GIFT_MESSAGES) if has_gift_column and (i == 0 or rng.random() < 0.05) else None
             plans.append((t0, customer_id, signup, lines, gift))
         plans.sort(key=lambda plan: (plan[0], plan[1] or 0))
         # Some checkouts are submitted twice: the same order again 3 s later, never paid; purged tomorrow.
