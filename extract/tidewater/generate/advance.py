@@ -208,8 +208,10 @@ class _Day:
             "select o.order_id, o.order_status, o.updated_at, "
             "sum(i.quantity * i.unit_price - i.discount_amount), "
             "array_agg(i.quantity * i.unit_price - i.discount_amount order by i.order_item_id), "
-            "(select min(p.payment_method) from public.payments as p where p.order_id = o.order_id) "
+            "min(p.payment_method) "
             "from public.orders as o join public.order_items as i on i.order_id = o.order_id "
+            "left join (select order_id, min(payment_method) as payment_method from public.payments "
+            "group by order_id) as p on p.order_id = o.order_id "
             "where o.order_status in ('placed', 'paid', 'shipped') "
             "or (o.order_status = 'delivered' and o.updated_at >= %s) "
             "group by o.order_id, o.order_status, o.updated_at order by o.order_id",
