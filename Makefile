@@ -7,6 +7,8 @@ BENCH_VENV := .venv-bench
 BIN := $(VENV)/bin
 SCALE ?= 1
 SEED ?= 42
+DAYS ?= 0
+FULL_REFRESH ?=
 PYTEST_ARGS ?=
 SCALES ?= 0.1 1 10
 REPEATS ?= 3
@@ -16,6 +18,8 @@ BENCH_ARGS ?=
 
 help:
 	@echo "make run   [SCALE=1] [SEED=42]  generate sources, load them with Meltano, dbt build, docs"
+	@echo "make run DAYS=1                 move the sources one business day on, then load and build incrementally"
+	@echo "make run FULL_REFRESH=1         rebuild the incremental marts from raw (dbt build --full-refresh)"
 	@echo "make test                       the Python suite (generator, pipeline end to end at scale 0.01, reconciliation) and the dbt tests"
 	@echo "make install                    only create .venv and install the pinned packages and Meltano plugins"
 	@echo "make bench [SCALES=\"0.1 1 10\"] [REPEATS=3] [BENCH_ARGS=--skip-competitors]"
@@ -26,7 +30,7 @@ help:
 	@echo "make clean                      remove generated data, dbt target and logs (keeps .venv and plugins)"
 
 # The environment: rebuilt when a pin, the package or a Meltano plugin definition changes.
-$(BIN)/.installed: requirements.txt requirements-edr.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml
+$(BIN)/.installed: requirements.txt requirements-edr.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Tidewater needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing pinned Python packages into $(VENV)"
@@ -64,7 +68,7 @@ browser:
 	  fi; }
 
 run: install
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater run --scale $(SCALE) --seed $(SEED)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater run --scale $(SCALE) --seed $(SEED) --days $(DAYS) $(if $(FULL_REFRESH),--full-refresh)
 
 test: install install-bench browser
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)

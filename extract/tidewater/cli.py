@@ -26,6 +26,22 @@ def _parser() -> argparse.ArgumentParser:
         choices=["half_orders_day", "new_column", "bot_spike"],
         help="inject one deliberate anomaly into the sources (to see the observability tests flag it)",
     )
+    run.add_argument(
+        "--days",
+        type=int,
+        default=0,
+        help="first move the sources N business days on (new orders, updates, deletes, late events), then run "
+        "incrementally",
+    )
+    run.add_argument(
+        "--full-refresh", action="store_true", help="rebuild every incremental mart from raw (dbt --full-refresh)"
+    )
+    run.add_argument(
+        "--schema-change-day",
+        type=int,
+        default=2,
+        help="the advanced day on which orders gain a column and events a field (0: never; default 2)",
+    )
 
     pg = commands.add_parser("pg", help="the embedded PostgreSQL holding the app database")
     pg.add_argument("action", choices=["start", "stop", "status"])
@@ -42,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("alerts", help="send Elementary's alerts to the webhook in TIDEWATER_ALERT_WEBHOOK")
 
     commands.add_parser("summary", help="rows per layer in the warehouse")
+    commands.add_parser(
+        "reconcile", help="snapshot the sources' keys and totals into the warehouse (after a `meltano run el` by hand)"
+    )
 
     from tidewater.review import cli as review_cli
 
@@ -59,7 +78,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from tidewater import pipeline
 
-            report = pipeline.run(paths, seed=args.seed, scale=args.scale, docs=not args.no_docs, anomaly=args.anomaly)
+            report = pipeline.run(
+                paths,
+                seed=args.seed,
+                scale=args.scale,
+                docs=not args.no_docs,
+                anomaly=args.anomaly,
+                days=args.days,
+                full_refresh=args.full_refresh,
+                schema_change_day=args.schema_change_day,
+            )
             pipeline.print_summary(paths, report)
         elif args.command == "pg":
             from tidewater import pipeline
@@ -75,6 +103,23 @@ def main(argv: list[str] | None = None) -> int:
                 print("PostgreSQL stopped" if server.stop() else "PostgreSQL was not running")
             else:
                 print("running" if server.is_running() else "stopped")
+        elif args.command == "reconcile":
+            from tidewater import audit
+            from tidewater.postgres import PostgresServer
+
+            server = PostgresServer(paths.postgres_dir)
+            started = not server.is_running()
+            connection = server.start() if started else server.connection()
+            try:
+                counts, problems = audit.snapshot_sources(
+                    connection.conninfo, paths.landing_dir / "events", paths.warehouse
+                )
+            finally:
+                if started:
+                    server.stop()
+            print("source snapshot written to audit.*: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            for problem in problems:
+                print(f"warning: no source total for {problem}", file=sys.stderr)
         elif args.command == "generate":
             from tidewater import pipeline
             from tidewater.postgres import PostgresServer

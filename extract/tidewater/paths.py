@@ -83,6 +83,7 @@ class Paths:
             "MELTANO_STATE_BACKEND_URI": self.meltano_state_dir.as_uri(),
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_USE_COLORS": "false",  # plain text in the logs and in error messages
             "DO_NOT_TRACK": "1",
             "DBT_TARGET_PATH": str(self.dbt_target_dir),
             "DBT_LOG_PATH": str(self.logs_dir if not self.is_default else self.project_root / "logs"),

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tidewater import elementary, warehouse
+from tidewater import audit, elementary, warehouse
 from tidewater.errors import TidewaterError
 from tidewater.generate import GenerationConfig, generate
+from tidewater.generate import advance as time_moves
 from tidewater.paths import Paths, venv_tool
 from tidewater.postgres import Connection, PostgresServer
 
@@ -81,6 +82,7 @@ def run_logged(
     log_file: Path,
     echo: Callable[[str], bool] | None = None,
     heartbeat: str | None = None,
+    name: str | None = None,
 ) -> None:
     """Run a command with its output in a log file. Lines for which `echo` is true are also shown; a heartbeat
     line every 15 s shows that a long quiet step is alive. On failure: the last error lines and the log's path."""
@@ -107,15 +109,20 @@ def run_logged(
         tail: list[str] = []
         for line in process.stdout:
             log.write(line)
+            log.flush()  # the log is what a user tails during a long step
             tail = [*tail, line.rstrip()][-200:]
             if echo and echo(line):
                 say("    " + line.rstrip())
         returncode = process.wait()
         done.set()
     if returncode != 0:
-        errors = [line for line in tail if any(word in line for word in ("ERROR", "Error", "error", "Exception"))]
-        detail = "\n      ".join((errors or tail)[-6:])
-        raise TidewaterError(f"`{' '.join(command[:4])}` failed (exit {returncode}); log: {log_file}\n      {detail}")
+        words = ("ERROR", "Error", "error", "Exception")
+        errors = [i for i, line in enumerate(tail) if any(word in line for word in words)]
+        # From the last few error lines on, with the lines that explain them (dbt puts its message below the header).
+        context = tail[errors[max(0, len(errors) - 3)] :][:10] if errors else tail[-6:]
+        detail = "\n      ".join(line for line in context if line.strip())
+        shown = name or " ".join(Path(part).name if part.startswith("/") else part for part in command[:4])
+        raise TidewaterError(f"`{shown}` failed (exit {returncode}); log: {log_file}\n      {detail}")
 
 
 def reset_if_parameters_changed(paths: Paths, seed: int, scale: float) -> None:
@@ -146,17 +153,52 @@ def generate_sources(paths: Paths, connection: Connection, seed: int, scale: flo
         say("    " + line)
 
 
+def advance_sources(paths: Paths, connection: Connection, config: GenerationConfig, days: int, schema_day: int) -> None:
+    for entry in time_moves.advance(config, paths.landing_dir, connection.conninfo, days, schema_change_day=schema_day):
+        counts = entry["counts"]
+        say(
+            f"    day {entry['day']} ({entry['date']}): {counts['new_orders']} new orders, "
+            f"{counts['status_updates']} status updates, {counts['refunds']} refunds, "
+            f"{counts['soft_deleted_customers']} accounts closed, {counts['erased_customers']} erased, "
+            f"{counts['purged_duplicate_orders']} duplicate orders purged, {counts['event_lines']} event lines "
+            f"in {counts['event_files']} files ({counts['late_event_files']} late)"
+            + (" - schema change day" if entry["day"] == schema_day else "")
+        )
+
+
+def business_now_env(connection: Connection, config: GenerationConfig) -> dict[str, str]:
+    """The business "now" the marts and anomaly tests are judged at: the end of the last generated day."""
+    if os.environ.get("TIDEWATER_BUSINESS_NOW"):
+        return {}
+    days = time_moves.days_advanced(connection.conninfo)
+    return {"TIDEWATER_BUSINESS_NOW": time_moves.business_now(config, days).strftime("%Y-%m-%dT%H:%M:%S")}
+
+
 def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
     meltano = venv_tool("meltano")
     for label, extractor in EL_TASKS:
         started = time.monotonic()
         report.started[f"el {extractor}"] = time.time()
+        # --refresh-catalog: discover the source again, so a column added upstream is extracted (and reaches raw).
+        # --force: a run killed earlier leaves its job marked running; the run lock already keeps runs apart.
         run_logged(
-            [meltano, "--env-file", str(paths.env_file), "--log-level", "info", "run", extractor, LOADER],
+            [
+                meltano,
+                "--env-file",
+                str(paths.env_file),
+                "--log-level",
+                "info",
+                "run",
+                "--refresh-catalog",
+                "--force",
+                extractor,
+                LOADER,
+            ],
             env=env,
             cwd=paths.project_root,
             log_file=paths.logs_dir / f"el-{extractor}.log",
             heartbeat=f"loading {label}",
+            name=f"meltano run {extractor} {LOADER}",
         )
         elapsed = time.monotonic() - started
         report.timings[f"el {extractor}"] = elapsed
@@ -215,9 +257,30 @@ def observability(paths: Paths, report: RunReport) -> None:
             )
 
 
-def run(paths: Paths, *, seed: int, scale: float, docs: bool = True, anomaly: str | None = None) -> RunReport:
-    """The whole lifecycle. PostgreSQL is stopped at the end whatever happens."""
-    generation_config(seed, scale, anomaly)  # bad settings fail before anything starts
+def run(
+    paths: Paths,
+    *,
+    seed: int,
+    scale: float,
+    docs: bool = True,
+    anomaly: str | None = None,
+    days: int = 0,
+    full_refresh: bool = False,
+    schema_change_day: int = time_moves.SCHEMA_CHANGE_DAY,
+) -> RunReport:
+    """The whole lifecycle, holding the warehouse's run lock throughout."""
+    config = generation_config(seed, scale, anomaly)  # bad settings fail before anything starts
+    if days < 0:
+        raise TidewaterError(f"--days must be 0 or more, got {days}")
+    with warehouse.run_lock(paths.warehouse):
+        return _run(paths, config, docs=docs, days=days, full_refresh=full_refresh, schema_day=schema_change_day)
+
+
+def _run(
+    paths: Paths, config: GenerationConfig, *, docs: bool, days: int, full_refresh: bool, schema_day: int
+) -> RunReport:
+    """PostgreSQL is stopped at the end whatever happens."""
+    seed, scale, anomaly = config.seed, config.scale, config.anomaly
     report = RunReport()
     server = PostgresServer(paths.postgres_dir)
     try:
@@ -232,15 +295,28 @@ def run(paths: Paths, *, seed: int, scale: float, docs: bool = True, anomaly: st
             if anomaly:
                 say(f"    with the deliberate anomaly {anomaly!r}")
             generate_sources(paths, connection, seed, scale, anomaly)
+        if days:
+            with Step(report, f"advancing the sources {days} day(s)"):
+                advance_sources(paths, connection, config, days, schema_day)
+        env.update(business_now_env(connection, config))
         with Step(report, "extract and load with Meltano into DuckDB"):
             extract_load(paths, env, report)
+        with Step(report, "source snapshot for reconciliation (audit schema)"):
+            events_dir = paths.landing_dir / "events"
+            counts, problems = audit.snapshot_sources(connection.conninfo, events_dir, paths.warehouse)
+            say("    " + ", ".join(f"{entity} {n:,}" for entity, n in counts.items()))
+            for problem in problems:
+                say(f"    warning: no source total for {problem}")
     finally:
         if server.is_running():
             server.stop()
             say("==> PostgreSQL stopped")
-    with Step(report, "dbt build (seeds, models, tests)"):
+    if env.get("TIDEWATER_BUSINESS_NOW"):
+        say(f"==> business time: {env['TIDEWATER_BUSINESS_NOW']} (freshness and anomaly tests are judged as of it)")
+    build_name = "dbt build --full-refresh (seeds, models, snapshots, tests)" if full_refresh else None
+    with Step(report, build_name or "dbt build (seeds, models, snapshots, tests; incremental marts)"):
         try:
-            dbt(paths, env, "build", log_name="dbt-build")
+            dbt(paths, env, "build", *(["--full-refresh"] if full_refresh else []), log_name="dbt-build")
         finally:
             report.dbt_results = keep_build_results(paths)
     with Step(report, "dbt source freshness"):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +20,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("staging", ("staging",)),
     ("intermediate", ("intermediate",)),
     ("marts", ("marts",)),
+    ("snapshots (history)", ("snapshots",)),
     ("metrics", ("metrics",)),
 )
 
@@ -42,6 +46,29 @@ def connect(path: Path, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyCo
         yield connection
     finally:
         connection.close()
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Hold the warehouse for a whole run (a lock file beside it), so a second run stops at once with one clear
+    line instead of meeting the first one's loader or dbt halfway. Released when the run ends, even by kill -9."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = path.parent / f".{path.name}.run-lock"
+    with lock_file.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise TidewaterError(f"warehouse is locked by another run: {path} (held by {holder})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"tidewater run, pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def ensure_writable(path: Path) -> None:

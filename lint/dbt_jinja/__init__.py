@@ -28,8 +28,14 @@ def _project_vars() -> dict[str, Any]:
 
 
 def var(name: str, default: Any = None) -> Any:
-    """`var('x')`: the value in dbt_project.yml's `vars`, else the default, else the name itself."""
-    return _project_vars().get(name, name if default is None else default)
+    """`var('x')`: the value in dbt_project.yml's `vars`, else the default, else the name itself. A value that is a
+    template (`"{{ env_var('X', 'd') }}"`) is rendered, as dbt renders it when it reads the project."""
+    value = _project_vars().get(name, name if default is None else default)
+    if isinstance(value, str) and "{{" in value:
+        import jinja2
+
+        return jinja2.Template(value).render(env_var=env_var)
+    return value
 
 
 def env_var(name: str, default: str | None = None) -> str:

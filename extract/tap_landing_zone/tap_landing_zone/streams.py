@@ -1,15 +1,24 @@
-"""The events stream: every line of every landing file, read once, resumable per file."""
+"""The streams: every line of every landing file (read once, resumable per file), and the files themselves."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from singer_sdk import Stream
 from singer_sdk import typing as th
 
-from tap_landing_zone.lines import EVENT_FIELDS, parse_line
+from tap_landing_zone.lines import EVENT_FIELDS, UTF8_BOM, parse_line
+
+
+def landing_files(tap_config: dict[str, Any]) -> tuple[Path, list[Path]]:
+    """The landing folder and the files the config's pattern selects, in order."""
+    landing_dir = Path(tap_config["landing_dir"]).expanduser()
+    if not landing_dir.is_dir():
+        raise FileNotFoundError(f"event landing folder not found: {landing_dir}")
+    return landing_dir, sorted(landing_dir.glob(tap_config.get("file_pattern", "*/*.jsonl")))
 
 
 class EventsStream(Stream):
@@ -35,23 +44,16 @@ class EventsStream(Stream):
     ).to_dict()
 
     @property
-    def landing_dir(self) -> Path:
-        return Path(self.config["landing_dir"]).expanduser()
-
-    def _files(self) -> list[Path]:
-        if not self.landing_dir.is_dir():
-            raise FileNotFoundError(f"event landing folder not found: {self.landing_dir}")
-        return sorted(self.landing_dir.glob(self.config.get("file_pattern", "*/*.jsonl")))
-
-    @property
     def partitions(self) -> list[dict[str, Any]]:
-        return [{"source_file": path.relative_to(self.landing_dir).as_posix()} for path in self._files()]
+        landing_dir, files = landing_files(self.config)
+        return [{"source_file": path.relative_to(landing_dir).as_posix()} for path in files]
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
         assert context is not None, "the events stream is partitioned by file"
         source_file = context["source_file"]
         last_line_read = int(self.get_starting_replication_key_value(context) or 0)
-        with (self.landing_dir / source_file).open("rb") as handle:
+        landing_dir = Path(self.config["landing_dir"]).expanduser()
+        with (landing_dir / source_file).open("rb") as handle:
             for line_number, raw in enumerate(handle, start=1):
                 if line_number <= last_line_read:
                     continue
@@ -59,6 +61,53 @@ class EventsStream(Stream):
                 if not line.strip():
                     continue  # a blank line carries no event
                 record = parse_line(line)
+                if record["parse_error"] is not None and not raw.endswith(b"\n"):
+                    # The last line of a file that stops mid-line: the writer died or the copy was cut short.
+                    record["parse_error"] = f"truncated file: the last line has no end of line; {record['parse_error']}"
                 record["_source_file"] = source_file
                 record["_line_number"] = line_number
                 yield record
+
+
+class LandingFilesStream(Stream):
+    """One record per landing file, read again on every run: what the file holds, so the warehouse can tell a file
+    that gave no rows (empty, or only blank lines), a file that starts with a byte order mark or ends mid-line,
+    and whether every line of the file reached raw_events.events."""
+
+    name = "landing_files"
+    primary_keys = ("_source_file",)
+
+    schema = th.PropertiesList(
+        th.Property("_source_file", th.StringType, required=True, description="File, relative to the landing dir."),
+        th.Property("size_bytes", th.IntegerType, description="Size of the file when it was read."),
+        th.Property("line_count", th.IntegerType, description="Lines holding something (blank lines not counted)."),
+        th.Property("blank_line_count", th.IntegerType, description="Lines holding only white space."),
+        th.Property("has_utf8_bom", th.BooleanType, description="The file starts with a UTF-8 byte order mark."),
+        th.Property("ends_with_newline", th.BooleanType, description="False when the last line has no end of line."),
+        th.Property("modified_at", th.DateTimeType, description="The file's modification time (UTC)."),
+    ).to_dict()
+
+    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        landing_dir, files = landing_files(self.config)
+        for path in files:
+            line_count = blank_line_count = size = 0
+            first = last = b""
+            with path.open("rb") as handle:
+                for raw in handle:
+                    if size == 0:
+                        first = raw[: len(UTF8_BOM)]
+                    size += len(raw)
+                    last = raw
+                    if raw.rstrip(b"\r\n").strip():  # as the events stream counts a line
+                        line_count += 1
+                    else:
+                        blank_line_count += 1
+            yield {
+                "_source_file": path.relative_to(landing_dir).as_posix(),
+                "size_bytes": size,
+                "line_count": line_count,
+                "blank_line_count": blank_line_count,
+                "has_utf8_bom": first == UTF8_BOM,
+                "ends_with_newline": size == 0 or last.endswith(b"\n"),
+                "modified_at": datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat(),
+            }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from tap_landing_zone.streams import EventsStream
+from tap_landing_zone.streams import EventsStream, LandingFilesStream
 
 
 class TapLandingZone(Tap):
@@ -24,8 +24,8 @@ class TapLandingZone(Tap):
         ),
     ).to_dict()
 
-    def discover_streams(self) -> list[EventsStream]:
-        return [EventsStream(self)]
+    def discover_streams(self) -> list[EventsStream | LandingFilesStream]:
+        return [EventsStream(self), LandingFilesStream(self)]
 
 
 if __name__ == "__main__":

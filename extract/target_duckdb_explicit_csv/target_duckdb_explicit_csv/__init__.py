@@ -4,8 +4,10 @@ target-duckdb writes each batch to a CSV file with Python's csv module (delimite
 loads it with `COPY ... WITH (new_line '\\r\\n')`, leaving DuckDB to guess the rest. The guess goes wrong:
 - with a value holding a quote (a malformed JSON line kept as text, say), DuckDB 1.2 guesses the escape character
   `\\` and the whole load fails ("Value with unterminated quote found");
-- with duckdb >= 1.3 it guesses a header line and drops the first row of every batch, silently.
-This wrapper passes the real dialect to that one COPY statement and changes nothing else.
+- with duckdb >= 1.3 it guesses a header line and drops the first row of every batch, silently;
+- a line over DuckDB's default max_line_size (2 MB: one huge field, such as a 3 MB user agent) fails the load.
+This wrapper passes the real dialect and a line limit above the largest Singer message Meltano passes (elt.buffer_size,
+100 MiB) to that one COPY statement, and changes nothing else.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from typing import Any
 import target_duckdb
 
 SNIFFED_COPY_OPTIONS = "WITH (new_line '\\r\\n')"
+MAX_LINE_SIZE = 128 * 1024 * 1024
 
 
 def explicit_copy_options(delimiter: str = ",", quotechar: str = '"') -> str:
     """The options that describe the file target-duckdb actually writes."""
-    return f"WITH (new_line '\\r\\n', header false, delimiter '{delimiter}', quote '{quotechar}', escape '{quotechar}')"
+    return (
+        f"WITH (new_line '\\r\\n', header false, delimiter '{delimiter}', quote '{quotechar}', escape '{quotechar}', "
+        f"max_line_size {MAX_LINE_SIZE})"
+    )
 
 
 class ExplicitCsvConnection:

@@ -23,6 +23,7 @@ STEPS: dict[str, str] = {
     "postgres start": "starting PostgreSQL",
     "generate": "generating the sources",
     "extract+load": "extract and load with Meltano",
+    "source snapshot": "source snapshot for reconciliation",
     "dbt build": "dbt build",
     "dbt source freshness": "dbt source freshness",
     "docs": "dbt docs generate",

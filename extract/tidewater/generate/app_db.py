@@ -77,6 +77,7 @@ class Customer(NamedTuple):
     acquisition_channel: str
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = None  # a soft delete: the customer closed their account
 
 
 class Product(NamedTuple):
@@ -152,6 +153,7 @@ class AppData:
             "orders": orders,
             "order_items": self.order_items,
             "payments": self.payments,
+            "deleted_records": (),
         }
 
     def source_totals(self) -> dict[str, int | str]:
@@ -599,7 +601,8 @@ TABLE_DDL = {
         country_code text,
         acquisition_channel text,
         created_at timestamptz not null,
-        updated_at timestamptz not null""",
+        updated_at timestamptz not null,
+        deleted_at timestamptz""",
     "products": """
         product_id integer primary key,
         sku text not null,
@@ -634,11 +637,40 @@ TABLE_DDL = {
         amount numeric(12,2) not null,
         created_at timestamptz not null,
         updated_at timestamptz not null""",
+    "deleted_records": """
+        table_name text not null,
+        record_id integer not null,
+        deleted_at timestamptz not null,
+        primary key (table_name, record_id)""",
     "_generation": """
         seed bigint not null,
         scale numeric not null,
         fingerprint text not null,
-        generated_at timestamptz not null""",
+        generated_at timestamptz not null,
+        days_advanced integer not null default 0""",
+}
+# Hard deletes leave a tombstone in deleted_records (an audit trigger, as apps do for CDC without logical
+# replication): which row of which table, and when. `tidewater.business_time` (set by the day's changes) is the
+# time of the deletion in the generated world; without it, now().
+TOMBSTONE_TRIGGER = """
+create or replace function public.record_hard_delete() returns trigger language plpgsql as $$
+begin
+    insert into public.deleted_records (table_name, record_id, deleted_at)
+    values (
+        tg_table_name,
+        (to_jsonb(old) ->> tg_argv[0])::integer,
+        coalesce(nullif(current_setting('tidewater.business_time', true), '')::timestamptz, now())
+    )
+    on conflict (table_name, record_id) do update set deleted_at = excluded.deleted_at;
+    return old;
+end;
+$$"""
+TOMBSTONED_TABLES = {
+    "customers": "customer_id",
+    "products": "product_id",
+    "orders": "order_id",
+    "order_items": "order_item_id",
+    "payments": "payment_id",
 }
 # Anomaly `new_column`: the column the upstream team added (appended to the table's columns).
 ANOMALY_COLUMNS = {"new_column": ("orders", "gift_message text")}
@@ -648,7 +680,8 @@ TABLE_COMMENTS = {
     "orders": "Orders; customer_id is null for a few orders (no FK on purpose)",
     "order_items": "Order lines; line amount = quantity * unit_price - discount_amount",
     "payments": "Captures (payment) and refunds (refund); amount always positive",
-    "_generation": "Which generation (seed, scale, fingerprint of the rows) the tables hold",
+    "deleted_records": "Tombstones of hard-deleted rows (filled by a delete trigger on each table)",
+    "_generation": "Which generation (seed, scale, fingerprint of the base rows, days advanced) the tables hold",
 }
 
 
@@ -695,7 +728,7 @@ def fingerprint(payloads: dict[str, str], anomaly: str | None = None) -> str:
 
 
 def _columns(ddl: str) -> list[str]:
-    return [line.split()[0] for line in ddl.strip().splitlines()]
+    return [line.split()[0] for line in ddl.strip().splitlines() if not line.strip().startswith("primary key")]
 
 
 def _ensure_schema(cur: Any, tables: dict[str, str]) -> None:
@@ -712,6 +745,12 @@ def _ensure_schema(cur: Any, tables: dict[str, str]) -> None:
         if not existing:
             cur.execute(f"create table public.{table} ({ddl})")
             cur.execute(f"comment on table public.{table} is '{TABLE_COMMENTS[table]}'")
+    cur.execute(TOMBSTONE_TRIGGER)
+    for table, key in TOMBSTONED_TABLES.items():
+        cur.execute(
+            f"create or replace trigger {table}_hard_delete after delete on public.{table} "
+            f"for each row execute function public.record_hard_delete('{key}')"
+        )
 
 
 def app_database_is_current(conninfo: str, data: AppData) -> bool:
@@ -725,10 +764,18 @@ def app_database_is_current(conninfo: str, data: AppData) -> bool:
         row = cur.fetchone()
         if row is None or row[0] is None:
             return False
-        cur.execute("select seed, scale, fingerprint from public._generation")
-        stored = cur.fetchall()
-        if stored != [(config.seed, Decimal(repr(config.scale)), expected)]:
+        cur.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'public' and table_name = '_generation' and column_name = 'days_advanced'"
+        )
+        if cur.fetchone() is None:
             return False
+        cur.execute("select seed, scale, fingerprint, days_advanced from public._generation")
+        stored = cur.fetchall()
+        if [row[:3] for row in stored] != [(config.seed, Decimal(repr(config.scale)), expected)]:
+            return False
+        if stored[0][3] > 0:
+            return True  # this generation, moved on by `advance`: its rows changed on purpose
         for table, rows in data.tables().items():
             cur.execute("select to_regclass(%s)", (f"public.{table}",))
             found = cur.fetchone()

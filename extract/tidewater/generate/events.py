@@ -266,6 +266,8 @@ class _Writer:
         self.drift_day = (
             self.day_names.index(APP_VERSION_FROM) if APP_VERSION_FROM in self.day_names else len(self.day_names)
         )
+        # What people's browsers add to each line from the drift day on (a subclass may add more).
+        self.human_extra = APP_VERSION_EXTRA
         self.buckets: dict[int, tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
         self.written_files: set[Path] = set()
         self.seq = 0
@@ -351,7 +353,7 @@ class _Writer:
         seq = self.seq
         self.seq += 1
         day = (ms - self.first_day_ms) // MS_PER_DAY
-        extra = APP_VERSION_EXTRA if human and day >= self.drift_day else ""
+        extra = self.human_extra if human and day >= self.drift_day else ""
         line = (
             f'{{"event_id":"evt_{_splitmix64((self.salt + seq) & 0xFFFFFFFFFFFFFFFF):016x}",'
             f'"event_type":"{event_type}","occurred_at":{self.timestamp_json(ms, day)},'

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from .advance import remove_advanced_files
 from .app_db import AppData, app_database_is_current, build_app_data, load_app_database
 from .config import GenerationConfig
 from .events import write_events
@@ -123,6 +124,7 @@ def generate(
         else:
             app_counts = load_app_database(conninfo, data)
             database = "loaded"
+            remove_advanced_files(landing_dir)  # days advanced on other rows no longer apply
         seconds["database"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -17,7 +17,8 @@ sessionizable as (
         referrer,
         utm_source,
         product_id,
-        order_id
+        order_id,
+        loaded_at
     from events
     where
         not is_malformed
@@ -89,7 +90,8 @@ final as (
         referrer,
         utm_source,
         product_id,
-        order_id
+        order_id,
+        loaded_at
     from with_session_bounds
 )
 

@@ -2,6 +2,7 @@ with
 
 order_items as (
     select * from {{ ref('stg_app__order_items') }}
+    where not is_deleted_in_source
 ),
 
 final as (
@@ -15,7 +16,8 @@ final as (
         cast(coalesce(discount_amount, 0) as decimal(18, 2)) as discount_amount,
         cast(quantity * unit_price - coalesce(discount_amount, 0) as decimal(18, 2)) as net_amount,
         created_at,
-        updated_at
+        updated_at,
+        loaded_at
     from order_items
 )
 

@@ -2,10 +2,12 @@ with
 
 orders as (
     select * from {{ ref('stg_app__orders') }}
+    where not is_deleted_in_source
 ),
 
 customers as (
     select * from {{ ref('stg_app__customers') }}
+    where not is_deleted_in_source
 ),
 
 order_items as (
@@ -66,7 +68,8 @@ final as (
         customer_sequence.customer_order_number,
         coalesce(customer_sequence.customer_order_number = 1, false) as is_first_order,
         orders.created_at,
-        orders.updated_at
+        orders.updated_at,
+        orders.loaded_at
     from orders
     left join customers
         on orders.customer_id = customers.customer_id

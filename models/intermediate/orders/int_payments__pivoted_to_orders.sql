@@ -2,6 +2,7 @@ with
 
 payments as (
     select * from {{ ref('stg_app__payments') }}
+    where not is_deleted_in_source
 ),
 
 pivoted as (

@@ -2,6 +2,7 @@ with
 
 customers as (
     select * from {{ ref('stg_app__customers') }}
+    where not is_deleted_in_source
 ),
 
 orders as (
@@ -61,7 +62,8 @@ final as (
         cast(coalesce(order_history.lifetime_revenue, 0) as decimal(18, 2)) as lifetime_revenue,
         coalesce(cancellations.cancelled_orders, 0) as cancelled_orders,
         order_history.customer_id is not null as has_ordered,
-        customers.is_deleted_in_source,
+        customers.is_deleted,
+        customers.deleted_at,
         customers.updated_at
     from customers
     left join countries

@@ -2,6 +2,7 @@ with
 
 products as (
     select * from {{ ref('stg_app__products') }}
+    where not is_deleted_in_source
 ),
 
 categories as (

@@ -1,7 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='anonymous_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
 session_events as (
     select * from {{ ref('int_events__sessionized') }}
+    {% if is_incremental() %}
+        -- A late event can start, extend or join sessions of its visitor: every session of each visitor with an
+        -- event loaded since the last build (minus a safety lookback) is rebuilt, and replaces that visitor's rows.
+        where anonymous_id in (
+            select changed.anonymous_id from {{ ref('int_events__sessionized') }} as changed
+            where changed.loaded_at > {{ incremental_watermark('events_loaded_at') }}
+        )
+    {% endif %}
 ),
 
 channel_aliases as (
@@ -23,7 +40,8 @@ sessions as (
             as add_to_cart_count,
         cast(sum(case when event_type = 'checkout' then 1 else 0 end) as {{ dbt.type_bigint() }}) as checkout_count,
         cast(sum(case when event_type = 'purchase' then 1 else 0 end) as {{ dbt.type_bigint() }}) as purchase_count,
-        min(case when event_type = 'purchase' then order_id end) as first_purchase_order_id
+        min(case when event_type = 'purchase' then order_id end) as first_purchase_order_id,
+        max(loaded_at) as events_loaded_at
     from session_events
     group by 1, 2
 ),
@@ -71,7 +89,8 @@ final as (
                     then 'organic'
                 else 'referral'
             end
-        ) as channel_code
+        ) as channel_code,
+        sessions.events_loaded_at
     from sessions
     left join landing
         on sessions.session_id = landing.session_id

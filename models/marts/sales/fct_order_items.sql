@@ -1,3 +1,13 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_item_id',
+        incremental_strategy='merge',
+        on_schema_change='fail',
+        post_hook="{{ delete_rows_gone_from_source(ref('int_order_items__economics'), 'order_item_id') }}",
+    )
+}}
+
 with
 
 order_items as (
@@ -7,6 +17,18 @@ order_items as (
 orders as (
     select * from {{ ref('int_orders__enriched') }}
 ),
+
+{% if is_incremental() %}
+    -- Only orders whose lines or order row were loaded since the last build (minus a safety lookback) are merged;
+    -- rows deleted in the app are removed by the post-hook.
+    changed_orders as (
+        select order_id from order_items
+        where loaded_at > {{ incremental_watermark('source_loaded_at') }}
+        union
+        select order_id from orders
+        where loaded_at > {{ incremental_watermark('source_loaded_at') }}
+    ),
+{% endif %}
 
 final as (
     select
@@ -22,10 +44,16 @@ final as (
         order_items.unit_price,
         order_items.gross_amount,
         order_items.discount_amount,
-        order_items.net_amount
+        order_items.net_amount,
+        coalesce(
+            greatest(order_items.loaded_at, orders.loaded_at), order_items.loaded_at
+        ) as source_loaded_at
     from order_items
     left join orders
         on order_items.order_id = orders.order_id
+    {% if is_incremental() %}
+        where order_items.order_id in (select changed_orders.order_id from changed_orders)
+    {% endif %}
 )
 
 select * from final

@@ -5,7 +5,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_row_per_key('source', 'customer_id') }}
+    {{ latest_row_per_key('source', 'customer_id', tombstones_of='customers') }}
 ),
 
 final as (
@@ -19,7 +19,10 @@ final as (
         lower(nullif(trim(acquisition_channel), '')) as acquisition_channel,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
-        coalesce(_sdc_deleted_at is not null, false) as is_deleted_in_source,
+        deleted_at is not null as is_deleted,
+        cast(deleted_at as {{ dbt.type_timestamp() }}) as deleted_at,
+        coalesce(_sdc_deleted_at is not null or tombstoned_at is not null, false) as is_deleted_in_source,
+        coalesce(tombstoned_at, {{ safe_cast('_sdc_deleted_at', dbt.type_timestamp()) }}) as deleted_in_source_at,
         cast(_sdc_batched_at as {{ dbt.type_timestamp() }}) as loaded_at
     from latest
 )

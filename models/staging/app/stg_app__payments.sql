@@ -5,7 +5,7 @@ source as (
 ),
 
 latest as (
-    {{ latest_row_per_key('source', 'payment_id') }}
+    {{ latest_row_per_key('source', 'payment_id', tombstones_of='payments') }}
 ),
 
 final as (
@@ -17,7 +17,8 @@ final as (
         {{ money_amount('amount') }} as amount,
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
-        coalesce(_sdc_deleted_at is not null, false) as is_deleted_in_source,
+        coalesce(_sdc_deleted_at is not null or tombstoned_at is not null, false) as is_deleted_in_source,
+        coalesce(tombstoned_at, {{ safe_cast('_sdc_deleted_at', dbt.type_timestamp()) }}) as deleted_in_source_at,
         cast(_sdc_batched_at as {{ dbt.type_timestamp() }}) as loaded_at
     from latest
 )

@@ -1,0 +1,33 @@
+{{ config(severity='warn') }}
+
+-- Landing files that gave no row at all: empty, or only blank lines (a failed export, a file still being
+-- written). Nothing of them reached raw_events.events, so only the tap's file list shows them. Lists the files.
+
+with
+
+landing_files as (
+    select * from {{ source('events', 'landing_files') }}
+),
+
+events as (
+    select * from {{ source('events', 'events') }}
+),
+
+loaded_files as (
+    select distinct _source_file
+    from events
+),
+
+final as (
+    select
+        landing_files._source_file as source_file,
+        landing_files.size_bytes,
+        landing_files.line_count,
+        landing_files.blank_line_count
+    from landing_files
+    left join loaded_files
+        on landing_files._source_file = loaded_files._source_file
+    where loaded_files._source_file is null
+)
+
+select * from final

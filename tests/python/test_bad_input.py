@@ -1,0 +1,448 @@
+"""Drill: bad input of many kinds, all at once. Each is kept (raw and staging or mart) and named by a warn test that
+lists it; none is silently dropped. One pipeline run at scale 0.01, the bad input injected, one rerun."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+import pytest
+from conftest import BIN, TEST_SCALE, TEST_SEED, tidewater_cli
+from tidewater.paths import PROJECT_ROOT, Paths
+from tidewater.postgres import PostgresServer
+
+DRILL_DAY = "2026-10-31"
+HUGE_USER_AGENT = "Mozilla/5.0 " + "x" * 3_000_000  # over DuckDB's default 2 MB CSV line
+UNKNOWN_CUSTOMER_ID = 990_001
+FUTURE = "2027-06-01 10:00:00"  # after the business now (2026-11-01), inside the metrics' time spine
+
+
+def _event(event_id: str | None, **fields: Any) -> bytes:
+    event = {
+        "event_id": event_id,
+        "event_type": "page_view",
+        "occurred_at": f"{DRILL_DAY}T10:00:00.000Z",
+        "anonymous_id": "anon_drill00000",
+        "page_url": "/",
+        "user_agent": "Mozilla/5.0",
+        **fields,
+    }
+    return json.dumps(event).encode() + b"\n"
+
+
+# The landing files the drill adds (the generator rewrites its own events.jsonl files, so the drill writes others).
+DRILL_FILES: dict[str, bytes] = {
+    f"{DRILL_DAY}/drill-events.jsonl": b"".join(
+        [
+            b'{"event_id": "evt_drill_malformed", "event_type": "page_view", "occurred_at": \n',
+            _event("evt_drill_wrong_type", customer_id="abc"),
+            _event(None, anonymous_id="anon_drill_nokey"),
+            _event("evt_drill_duplicate", event_type="page_view"),
+            _event("evt_drill_duplicate", event_type="add_to_cart", occurred_at=f"{DRILL_DAY}T11:00:00.000Z"),
+            _event("evt_drill_future", occurred_at="2027-06-01T10:00:00.000Z"),
+            b'{"event_id": "evt_drill_latin1", "event_type": "page_view", "page_url": "/caf\xe9"}\n',
+            _event("evt_drill_huge", user_agent=HUGE_USER_AGENT),
+        ]
+    ),
+    f"{DRILL_DAY}/drill-empty.jsonl": b"",
+    f"{DRILL_DAY}/drill-bom.jsonl": b"\xef\xbb\xbf" + _event("evt_drill_bom"),
+    f"{DRILL_DAY}/drill-truncated.jsonl": _event("evt_drill_before_cut") + b'{"event_id": "evt_drill_truncated", "ev',
+}
+DRILL_EVENTS_FILE = f"{DRILL_DAY}/drill-events.jsonl"
+
+
+@dataclass
+class Drill:
+    paths: Paths
+    rerun: subprocess.CompletedProcess[str]
+    ids: dict[str, int]  # the app rows the drill changed, by kind
+    results: dict[str, dict[str, Any]]  # dbt build results by test name
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.paths.warehouse), read_only=True) as connection:
+            return connection.execute(sql, list(params)).fetchall()
+
+    def listed(self, test_name: str) -> list[dict[str, Any]]:
+        """The rows a test lists, from its compiled SQL run on the warehouse."""
+        with duckdb.connect(str(self.paths.warehouse), read_only=True) as connection:
+            cursor = connection.execute(self.results[test_name]["compiled_code"])
+            columns = [c[0] for c in cursor.description]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _inject_app_rows(paths: Paths) -> dict[str, int]:
+    """Bad rows in the app database. The generator reloads the database when a table's row count changes, so the
+    drill only updates rows (with a newer updated_at, as the app would): the extractor picks them up."""
+    server = PostgresServer(paths.postgres_dir)
+    connection = server.start()
+    try:
+        with psycopg.connect(connection.conninfo, autocommit=True) as conn:
+            ids: list[int] = [
+                row[0]
+                for row in conn.execute(
+                    "select o.order_id from public.orders o where o.customer_id is not null "
+                    "and o.order_status not in ('cancelled', 'returned') order by o.order_id limit 4"
+                ).fetchall()
+            ]
+            currency_order, future_order, deleted_customer_order, quantity_order = ids
+            (refund_id, refund_order) = conn.execute(
+                "select payment_id, order_id from public.payments where payment_type = 'refund' "
+                "order by payment_id limit 1"
+            ).fetchone() or (None, None)
+            (item_id,) = conn.execute(
+                "select min(order_item_id) from public.order_items where order_id = %s", (quantity_order,)
+            ).fetchone() or (None,)
+            assert refund_id is not None and item_id is not None
+            bump = "(select max(updated_at) from public.{table}) + interval '1 hour'"
+            conn.execute(
+                f"update public.orders set currency = 'XBT', updated_at = {bump.format(table='orders')} "
+                "where order_id = %s",
+                (currency_order,),
+            )
+            conn.execute(
+                f"update public.orders set ordered_at = %s, updated_at = {bump.format(table='orders')} "
+                "where order_id = %s",
+                (FUTURE, future_order),
+            )
+            # The customer is gone from the app (hard-deleted on request before the warehouse ever saw it).
+            assert conn.execute(
+                "select count(*) from public.customers where customer_id = %s", (UNKNOWN_CUSTOMER_ID,)
+            ).fetchone() == (0,)
+            conn.execute(
+                f"update public.orders set customer_id = %s, updated_at = {bump.format(table='orders')} "
+                "where order_id = %s",
+                (UNKNOWN_CUSTOMER_ID, deleted_customer_order),
+            )
+            conn.execute(
+                f"update public.order_items set quantity = -3, updated_at = {bump.format(table='order_items')} "
+                "where order_item_id = %s",
+                (item_id,),
+            )
+            conn.execute(
+                "update public.payments set amount = (select sum(amount) from public.payments "
+                "where order_id = %s and payment_type = 'payment') + 100, "
+                f"updated_at = {bump.format(table='payments')} where payment_id = %s",
+                (refund_order, refund_id),
+            )
+    finally:
+        server.stop()
+    return {
+        "unknown currency": currency_order,
+        "future order": future_order,
+        "hard-deleted customer": deleted_customer_order,
+        "negative quantity": item_id,
+        "refund larger than payment": refund_order,
+    }
+
+
+@pytest.fixture(scope="module")
+def drill(tmp_path_factory: pytest.TempPathFactory) -> Drill:
+    data_dir = tmp_path_factory.mktemp("bad-input") / "data"
+    args = ("run", "--scale", str(TEST_SCALE), "--seed", str(TEST_SEED), "--no-docs")
+    first = tidewater_cli(*args, data_dir=data_dir)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    paths = Paths.from_env(data_dir)
+    ids = _inject_app_rows(paths)
+    events_dir = paths.landing_dir / "events"
+    for name, content in DRILL_FILES.items():
+        (events_dir / name).write_bytes(content)
+    rerun = tidewater_cli(*args, data_dir=data_dir)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    results = {r["unique_id"].split(".")[2]: r for r in json.loads(paths.build_results_file.read_text())["results"]}
+    return Drill(paths=paths, rerun=rerun, ids=ids, results=results)
+
+
+def _raw_line(drill: Drill, source_file: str, line: int) -> tuple[Any, ...]:
+    rows = drill.query(
+        "select event_id, parse_error, raw_line from raw_events.events where _source_file = ? and _line_number = ?",
+        source_file,
+        line,
+    )
+    assert len(rows) == 1, f"{source_file}:{line} is not in raw_events.events exactly once: {rows}"
+    return rows[0]
+
+
+def _staged(drill: Drill, where: str, *params: Any) -> list[tuple[Any, ...]]:
+    return drill.query(f"select * from staging.stg_events__events where {where}", *params)
+
+
+@dataclass
+class Kind:
+    name: str
+    test: str
+    check: Callable[[Drill], None]  # raw and staging/mart: the bad row is kept (and flagged)
+    is_listed: Callable[[Drill, dict[str, Any]], bool]  # the test's listing names it
+
+
+def _check_line(line: int, error_prefix: str | None, file: str = DRILL_EVENTS_FILE) -> Callable[[Drill], None]:
+    def check(drill: Drill) -> None:
+        _, parse_error, raw_line = _raw_line(drill, file, line)
+        if error_prefix is None:
+            assert parse_error is None
+        else:
+            assert parse_error is not None and parse_error.startswith(error_prefix), parse_error
+            assert raw_line
+            staged = drill.query(
+                "select is_malformed, parse_error from staging.stg_events__events "
+                "where source_file = ? and source_line_number = ?",
+                file,
+                line,
+            )
+            assert staged == [(True, parse_error)]
+
+    return check
+
+
+def _lists_line(line: int, file: str = DRILL_EVENTS_FILE) -> Callable[[Drill, dict[str, Any]], bool]:
+    return lambda _, row: row.get("source_file") == file and row.get("source_line_number") == line
+
+
+def _check_wrong_type(drill: Drill) -> None:
+    assert _raw_line(drill, DRILL_EVENTS_FILE, 2)[0] == "evt_drill_wrong_type"
+    assert drill.query("select customer_id from raw_events.events where event_id = 'evt_drill_wrong_type'") == [
+        ("abc",)
+    ]
+    assert _staged(drill, "event_id = 'evt_drill_wrong_type' and customer_id is null")
+
+
+def _check_null_key(drill: Drill) -> None:
+    assert _raw_line(drill, DRILL_EVENTS_FILE, 3) == (None, None, None)
+    assert _staged(drill, "event_id = ? and anonymous_id = 'anon_drill_nokey'", f"line:{DRILL_EVENTS_FILE}:3")
+
+
+def _check_duplicate(drill: Drill) -> None:
+    raw = drill.query(
+        "select _line_number, event_type from raw_events.events where event_id = 'evt_drill_duplicate' order by 1"
+    )
+    assert raw == [(4, "page_view"), (5, "add_to_cart")]
+    staged = drill.query(
+        "select source_line_number, copy_count from staging.stg_events__events where event_id = 'evt_drill_duplicate'"
+    )
+    assert staged == [(4, 2)]
+
+
+def _check_future(drill: Drill) -> None:
+    assert _staged(drill, "event_id = 'evt_drill_future' and occurred_at = timestamp '2027-06-01 10:00:00'")
+    order_id = drill.ids["future order"]
+    assert drill.query("select count(*) from raw_app.orders where order_id = ?", order_id)[0][0] >= 1
+    assert drill.query("select ordered_at from marts.fct_orders where order_id = ?", order_id) == [
+        (datetime(2027, 6, 1, 10),)
+    ]
+
+
+def _check_app(table: str, key: str, kind: str, mart_sql: str, expected: tuple[Any, ...]) -> Callable[[Drill], None]:
+    def check(drill: Drill) -> None:
+        row_id = drill.ids[kind]
+        assert drill.query(f"select count(*) from raw_app.{table} where {key} = ?", row_id)[0][0] >= 1
+        assert drill.query(mart_sql, row_id) == [expected]
+
+    return check
+
+
+def _check_file_row(file: str, event_id: str) -> Callable[[Drill], None]:
+    def check(drill: Drill) -> None:
+        assert drill.query(
+            "select event_id, parse_error from raw_events.events where _source_file = ? and _line_number = 1", file
+        ) == [(event_id, None)]
+        assert _staged(drill, "event_id = ? and not is_malformed", event_id)
+
+    return check
+
+
+def _check_empty(drill: Drill) -> None:
+    file = f"{DRILL_DAY}/drill-empty.jsonl"
+    assert drill.query("select count(*) from raw_events.events where _source_file = ?", file) == [(0,)]
+    assert drill.query("select size_bytes, line_count from raw_events.landing_files where _source_file = ?", file) == [
+        (0, 0)
+    ]
+
+
+def _check_huge(drill: Drill) -> None:
+    assert drill.query("select length(user_agent) from raw_events.events where event_id = 'evt_drill_huge'") == [
+        (len(HUGE_USER_AGENT),)
+    ]
+    assert drill.query(
+        "select length(user_agent) from staging.stg_events__events where event_id = 'evt_drill_huge'"
+    ) == [(len(HUGE_USER_AGENT),)]
+
+
+def _listed_id(column: str, kind: str) -> Callable[[Drill, dict[str, Any]], bool]:
+    return lambda drill, row: row.get(column) == drill.ids[kind]
+
+
+KINDS = [
+    Kind(
+        "malformed JSON line",
+        "warn_malformed_event_lines",
+        _check_line(1, "malformed JSON"),
+        _lists_line(1),
+    ),
+    Kind(
+        "truncated file",
+        "warn_malformed_event_lines",
+        _check_line(2, "truncated file: the last line has no end of line", f"{DRILL_DAY}/drill-truncated.jsonl"),
+        _lists_line(2, f"{DRILL_DAY}/drill-truncated.jsonl"),
+    ),
+    Kind(
+        "non-UTF-8 byte",
+        "warn_malformed_event_lines",
+        _check_line(7, "not valid UTF-8"),
+        _lists_line(7),
+    ),
+    Kind(
+        "wrong type (customer_id 'abc')",
+        "warn_event_ids_not_numbers",
+        _check_wrong_type,
+        lambda _, row: row["event_id"] == "evt_drill_wrong_type" and row["id_text"] == "abc",
+    ),
+    Kind("null key (no event_id)", "warn_events_without_event_id", _check_null_key, _lists_line(3)),
+    Kind(
+        "duplicate key with different values",
+        "warn_events_duplicate_id_different_content",
+        _check_duplicate,
+        lambda _, row: row["event_id"] == "evt_drill_duplicate" and row["source_line_number"] == 5,
+    ),
+    Kind(
+        "future timestamp (order)",
+        "warn_timestamps_in_the_future",
+        _check_future,
+        lambda drill, row: row["record_id"] == str(drill.ids["future order"]),
+    ),
+    Kind(
+        "future timestamp (event)",
+        "warn_timestamps_in_the_future",
+        _check_future,
+        lambda _, row: row["record_id"] == "evt_drill_future" and row["found_in"] == f"{DRILL_EVENTS_FILE}:6",
+    ),
+    Kind(
+        "negative quantity",
+        "warn_order_items_non_positive_quantity",
+        _check_app(
+            "order_items",
+            "order_item_id",
+            "negative quantity",
+            "select quantity from marts.fct_order_items where order_item_id = ?",
+            (-3,),
+        ),
+        _listed_id("order_item_id", "negative quantity"),
+    ),
+    Kind(
+        "unknown currency",
+        "warn_orders_with_unknown_currency",
+        _check_app(
+            "orders",
+            "order_id",
+            "unknown currency",
+            "select currency_code from marts.fct_orders where order_id = ?",
+            ("XBT",),
+        ),
+        _listed_id("order_id", "unknown currency"),
+    ),
+    Kind(
+        "empty file",
+        "warn_landing_files_without_events",
+        _check_empty,
+        lambda _, row: "drill-empty" in row["source_file"],
+    ),
+    Kind(
+        "file with a BOM",
+        "warn_landing_files_with_bom",
+        _check_file_row(f"{DRILL_DAY}/drill-bom.jsonl", "evt_drill_bom"),
+        lambda _, row: row["source_file"] == f"{DRILL_DAY}/drill-bom.jsonl",
+    ),
+    Kind(
+        "order whose customer was hard-deleted",
+        "warn_orders_with_unknown_customer",
+        _check_app(
+            "orders",
+            "order_id",
+            "hard-deleted customer",
+            "select customer_id, acquisition_channel_code from marts.fct_orders where order_id = ?",
+            (UNKNOWN_CUSTOMER_ID, None),
+        ),
+        _listed_id("order_id", "hard-deleted customer"),
+    ),
+    Kind(
+        "refund larger than the payment",
+        "warn_refunds_exceed_payments",
+        _check_app(
+            "payments",
+            "order_id",
+            "refund larger than payment",
+            "select refund_amount > paid_amount from marts.fct_orders where order_id = ?",
+            (True,),
+        ),
+        _listed_id("order_id", "refund larger than payment"),
+    ),
+    Kind("huge field (3 MB user_agent)", "warn_oversized_event_fields", _check_huge, _lists_line(8)),
+]
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
+def test_bad_input_is_kept_and_named_by_a_warn_test(drill: Drill, kind: Kind) -> None:
+    kind.check(drill)
+    result = drill.results.get(kind.test)
+    assert result is not None, f"{kind.test} did not run"
+    assert result["status"] == "warn" and result["failures"] >= 1, (result["status"], result["failures"])
+    listed = drill.listed(kind.test)
+    assert any(kind.is_listed(drill, row) for row in listed), f"{kind.test} does not list it: {listed[:5]}"
+
+
+def test_every_landing_line_reached_raw(drill: Drill) -> None:
+    """Nothing lost: each non-blank line of each landing file (the drill's included) is one raw row."""
+    assert drill.results["assert_landed_lines_reach_raw"]["status"] == "pass"
+    assert drill.query(
+        "select sum(line_count), (select count(*) from raw_events.events) from raw_events.landing_files"
+    ) == [(drill.query("select count(*) from raw_events.events")[0][0],) * 2]
+
+
+def test_the_rerun_breaks_no_error_test(drill: Drill) -> None:
+    failed = {name: r["status"] for name, r in drill.results.items() if r["status"] in ("fail", "error", "skipped")}
+    assert failed == {}
+
+
+def test_csv_row_with_a_shifted_column_stops_the_load_naming_file_and_line(tmp_path: Path) -> None:
+    """A separate small load: a spreadsheet row with one value too many (an unquoted `$1,250.00`) stops the CSV load
+    with the file and line, and no row of that file reaches the warehouse (it loads whole or not at all)."""
+    csv_file = tmp_path / "landing" / "marketing" / "marketing_spend.csv"
+    csv_file.parent.mkdir(parents=True)
+    csv_file.write_text(
+        "Spend Date,Channel,Amount Spent (USD),Clicks,Impressions,Notes\n"
+        "2026-10-20,paid_search,12.50,4,300,\n"
+        ",,,,,\n"
+        "2026-10-20,email,$1,250.00,310,5400,launch\n"
+        "2026-10-21,email,3.00,1,20,\n"
+    )
+    wh = tmp_path / "warehouse" / "tidewater.duckdb"
+    wh.parent.mkdir()
+    env_file = tmp_path / "tidewater.env"
+    env_file.write_text(
+        f"TIDEWATER_DATA_DIR={tmp_path}\nTIDEWATER_WAREHOUSE={wh}\n"
+        f"MELTANO_STATE_BACKEND_URI={(tmp_path / 'state').as_uri()}\n"
+    )
+    result = subprocess.run(
+        [str(BIN / "meltano"), "--env-file", str(env_file), "run", "tap-spreadsheets", "target-duckdb"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"ShiftedColumnError: {csv_file} line 4: 7 values for 6 columns" in output, output[-3000:]
+    if wh.exists():
+        with duckdb.connect(str(wh), read_only=True) as connection:
+            loaded = connection.execute(
+                "select count(*) from information_schema.tables where table_schema = 'raw_marketing'"
+            ).fetchone()
+        assert loaded == (0,)
