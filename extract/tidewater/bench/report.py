@@ -11,7 +11,7 @@ MB = 1024 * 1024
 SOURCES = ("app", "events", "marketing")
 STAGE_ORDER = (
     "postgres start", "generate", "extract+load", "extract+load app", "extract+load events", "extract+load marketing",
-    "dbt build", "dbt source freshness", "docs", "report", "pipeline total",
+    "source snapshot", "dbt build", "dbt source freshness", "docs", "report", "pipeline total",
 )  # fmt: skip
 LOADERS = ("meltano", "dlt", "duckdb")
 
