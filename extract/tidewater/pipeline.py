@@ -28,6 +28,8 @@ EL_TASKS: tuple[tuple[str, str], ...] = (
 LOADER = "target-duckdb"
 # Where each extractor lands (its load_schema in meltano.yml).
 RAW_SCHEMAS = {"tap-postgres": "raw_app", "tap-landing-zone": "raw_events", "tap-spreadsheets": "raw_marketing"}
+# Tables a tap writes about its input rather than rows of it (tap-landing-zone's list of files).
+RAW_METADATA_TABLES = frozenset({"landing_files"})
 
 
 def say(message: str = "") -> None:
@@ -205,7 +207,8 @@ def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
         say(f"    {label}: {elapsed:.1f} s")
     counts = warehouse.table_counts(paths.warehouse)
     for extractor, schema in RAW_SCHEMAS.items():
-        report.el_rows[f"el {extractor}"] = sum(counts.get(schema, {}).values())
+        tables = counts.get(schema, {})
+        report.el_rows[f"el {extractor}"] = sum(n for table, n in tables.items() if table not in RAW_METADATA_TABLES)
 
 
 def dbt(paths: Paths, env: dict[str, str], *args: str, log_name: str, echo_all: bool = True) -> None:
