@@ -205,7 +205,7 @@ def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
         elapsed = time.monotonic() - started
         report.timings[f"el {extractor}"] = elapsed
         say(f"    {label}: {elapsed:.1f} s")
-    counts = warehouse.table_counts(paths.warehouse)
+    counts = warehouse.table_counts(paths.warehouse, tuple(RAW_SCHEMAS.values()))
     for extractor, schema in RAW_SCHEMAS.items():
         tables = counts.get(schema, {})
         report.el_rows[f"el {extractor}"] = sum(n for table, n in tables.items() if table not in RAW_METADATA_TABLES)

@@ -78,13 +78,16 @@ def ensure_writable(path: Path) -> None:
         pass
 
 
-def table_counts(path: Path) -> dict[str, dict[str, int]]:
-    """Rows per table, grouped by schema, for every table and view in the warehouse."""
+def table_counts(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str, dict[str, int]]:
+    """Rows per table, grouped by schema, for every table and view in the warehouse (or the tables of `schemas`
+    only: counting a view runs its SQL, which fails while a source column's type is wrong)."""
     counts: dict[str, dict[str, int]] = {}
+    only = "" if schemas is None else " and table_type = 'BASE TABLE' and list_contains(?, table_schema)"
     with connect(path) as connection:
         relations = connection.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() order by 1, 2"
+            f"where table_catalog = current_database(){only} order by 1, 2",
+            [] if schemas is None else [list(schemas)],
         ).fetchall()
         for schema, table in relations:
             (rows,) = connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
