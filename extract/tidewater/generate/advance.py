@@ -32,11 +32,10 @@ from .app_db import (
     AppData,
     Customer,
     Product,
-    _email,
     _lifecycle,
-    _phone,
-    _postal_code,
+    _person,
     _weighted,
+    customer_row,
     datetime_to_ms,
     ms_to_datetime,
 )
@@ -49,10 +48,6 @@ from .vocabulary import (
     BOT_USER_AGENTS,
     COUNTRIES,
     EMAIL_DOMAINS,
-    FIRST_NAMES,
-    LAST_NAMES,
-    STREETS_CONTINENTAL,
-    STREETS_EN,
 )
 
 # The day on which the upstream teams change their schemas (1 = the first advanced day). Configurable per run.
@@ -282,36 +277,15 @@ class _Day:
         first_id = self._next_id(cur, "customers", "customer_id")
         channels = list(CHANNEL_SHARE)
         channel_cum = list(accumulate(CHANNEL_SHARE.values()))
-        countries, country_cum = _weighted(tuple((c, w) for c, (w, _) in COUNTRIES.items()))
+        countries = _weighted(tuple((c, w) for c, (w, _) in COUNTRIES.items()))
         domains = _weighted(EMAIL_DOMAINS)
         rows = []
         for customer_id in range(first_id, first_id + n):
             created = ms_to_datetime(random_ms_in_day(rng, self.day_ms))
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            country = rng.choices(countries, cum_weights=country_cum)[0]
-            city, prefix = rng.choice(COUNTRIES[country][1])
-            if country in ("DE", "NL", "FR"):
-                address = f"{rng.choice(STREETS_CONTINENTAL)} {rng.randint(1, 180)}"
-            else:
-                address = f"{rng.randint(1, 9999)} {rng.choice(STREETS_EN)}"
+            person = _person(rng, countries)
             channel = rng.choices(channels, cum_weights=channel_cum)[0]
             self.customer_channels[customer_id] = channel
-            rows.append(
-                Customer(
-                    customer_id=customer_id,
-                    email=_email(rng, first, last, customer_id, domains),
-                    first_name=first,
-                    last_name=last,
-                    phone=_phone(rng, country),
-                    address_line=address,
-                    city=city,
-                    postal_code=_postal_code(rng, country, prefix),
-                    country_code=country,
-                    acquisition_channel=channel,
-                    created_at=created,
-                    updated_at=created,
-                )
-            )
+            rows.append(customer_row(rng, customer_id, person, domains, person.country, channel, created, created))
         cur.executemany("insert into public.customers values (" + ", ".join(["%s"] * len(Customer._fields)) + ")", rows)
         self.new_customers = rows
         return n

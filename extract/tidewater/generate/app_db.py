@@ -268,34 +268,72 @@ def _build_customers(config: GenerationConfig, rng: random.Random) -> list[Custo
     end_ms = config.end_ms
     for customer_id, (created_ms, channel) in enumerate(stamped, start=1):
         created_ms = min(created_ms, end_ms - HOUR_MS)
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        country = rng.choices(countries, cum_weights=country_cum)[0]
-        city, prefix = rng.choice(COUNTRIES[country][1])
-        if country in ("DE", "NL", "FR"):
-            address = f"{rng.choice(STREETS_CONTINENTAL)} {rng.randint(1, 180)}"
-        else:
-            address = f"{rng.randint(1, 9999)} {rng.choice(STREETS_EN)}"
-        country_text = country.lower() if rng.random() < 0.02 else country  # mess: lowercase
+        person = _person(rng, (countries, country_cum))
+        country_text = person.country.lower() if rng.random() < 0.02 else person.country  # mess: lowercase
         updated_ms = created_ms
         if rng.random() < 0.25:  # profile edits later on
             updated_ms = created_ms + rng.randrange(end_ms - created_ms)
         customers.append(
-            Customer(
-                customer_id=customer_id,
-                email=_email(rng, first, last, customer_id, domains),
-                first_name=first,
-                last_name=last,
-                phone=_phone(rng, country),
-                address_line=address,
-                city=city,
-                postal_code=_postal_code(rng, country, prefix),
-                country_code=country_text,
-                acquisition_channel=channel,
-                created_at=ms_to_datetime(created_ms),
-                updated_at=ms_to_datetime(updated_ms),
+            customer_row(
+                rng,
+                customer_id,
+                person,
+                domains,
+                country_text,
+                channel,
+                ms_to_datetime(created_ms),
+                ms_to_datetime(updated_ms),
             )
         )
     return customers
+
+
+class Person(NamedTuple):
+    first_name: str
+    last_name: str
+    country: str
+    city: str
+    postal_prefix: str
+    address_line: str
+
+
+def _person(rng: random.Random, countries: tuple[list[str], list[float]]) -> Person:
+    """A customer's name and address (draws in a fixed order: the generation stays byte-identical)."""
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    country = rng.choices(countries[0], cum_weights=countries[1])[0]
+    city, prefix = rng.choice(COUNTRIES[country][1])
+    if country in ("DE", "NL", "FR"):
+        address = f"{rng.choice(STREETS_CONTINENTAL)} {rng.randint(1, 180)}"
+    else:
+        address = f"{rng.randint(1, 9999)} {rng.choice(STREETS_EN)}"
+    return Person(first, last, country, city, prefix, address)
+
+
+def customer_row(
+    rng: random.Random,
+    customer_id: int,
+    person: Person,
+    domains: tuple[list[str], list[float]],
+    country_code: str,
+    channel: str,
+    created_at: datetime,
+    updated_at: datetime,
+) -> Customer:
+    """A customers row for a person: email, phone and postal code drawn in that order."""
+    return Customer(
+        customer_id=customer_id,
+        email=_email(rng, person.first_name, person.last_name, customer_id, domains),
+        first_name=person.first_name,
+        last_name=person.last_name,
+        phone=_phone(rng, person.country),
+        address_line=person.address_line,
+        city=person.city,
+        postal_code=_postal_code(rng, person.country, person.postal_prefix),
+        country_code=country_code,
+        acquisition_channel=channel,
+        created_at=created_at,
+        updated_at=updated_at,
+    )
 
 
 @dataclass
