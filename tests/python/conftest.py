@@ -34,6 +34,30 @@ def tidewater_cli(
     )
 
 
+def meltano_run_alone(
+    data_dir: Path, extractor: str, extra_env: str = ""
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`meltano run EXTRACTOR target-duckdb` on a data folder of its own (landing files under it), into a warehouse
+    of its own. Returns the result and the warehouse's path."""
+    wh = data_dir / "warehouse" / "tidewater.duckdb"
+    wh.parent.mkdir(parents=True, exist_ok=True)
+    env_file = data_dir / "tidewater.env"
+    env_file.write_text(
+        f"TIDEWATER_DATA_DIR={data_dir}\nTIDEWATER_WAREHOUSE={wh}\n"
+        f"MELTANO_STATE_BACKEND_URI={(data_dir / 'state').as_uri()}\n{extra_env}"
+    )
+    result = subprocess.run(
+        [str(BIN / "meltano"), "--env-file", str(env_file), "run", extractor, "target-duckdb"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return result, wh
+
+
 @pytest.fixture
 def app_db_conninfo(tmp_path: Path) -> Iterator[str]:
     """A real, empty PostgreSQL app database on 127.0.0.1, stopped after the test."""

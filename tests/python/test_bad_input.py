@@ -4,7 +4,6 @@ lists it; none is silently dropped. One pipeline run at scale 0.01, the bad inpu
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,8 +14,8 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
-from conftest import BIN, TEST_SCALE, TEST_SEED, tidewater_cli
-from tidewater.paths import PROJECT_ROOT, Paths
+from conftest import TEST_SCALE, TEST_SEED, meltano_run_alone, tidewater_cli
+from tidewater.paths import Paths
 from tidewater.postgres import PostgresServer
 
 DRILL_DAY = "2026-10-31"
@@ -421,22 +420,7 @@ def test_csv_row_with_a_shifted_column_stops_the_load_naming_file_and_line(tmp_p
         "2026-10-20,email,$1,250.00,310,5400,launch\n"
         "2026-10-21,email,3.00,1,20,\n"
     )
-    wh = tmp_path / "warehouse" / "tidewater.duckdb"
-    wh.parent.mkdir()
-    env_file = tmp_path / "tidewater.env"
-    env_file.write_text(
-        f"TIDEWATER_DATA_DIR={tmp_path}\nTIDEWATER_WAREHOUSE={wh}\n"
-        f"MELTANO_STATE_BACKEND_URI={(tmp_path / 'state').as_uri()}\n"
-    )
-    result = subprocess.run(
-        [str(BIN / "meltano"), "--env-file", str(env_file), "run", "tap-spreadsheets", "target-duckdb"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result, wh = meltano_run_alone(tmp_path, "tap-spreadsheets")
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert f"ShiftedColumnError: {csv_file} line 4: 7 values for 6 columns" in output, output[-3000:]

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-from conftest import BIN, TEST_SCALE, tidewater_cli
+from conftest import BIN, TEST_SCALE, meltano_run_alone, tidewater_cli
 from tidewater import warehouse
 from tidewater.paths import PROJECT_ROOT
 from tidewater.postgres import PostgresServer
@@ -58,22 +58,7 @@ def test_loader_keeps_the_first_row_of_every_batch(tmp_path: Path) -> None:
     day.joinpath("events.jsonl").write_text(
         "".join(json.dumps({"event_id": f"evt_{i:03d}", "event_type": "page_view"}) + "\n" for i in range(35))
     )
-    env_file = tmp_path / "tidewater.env"
-    wh = tmp_path / "warehouse" / "tidewater.duckdb"
-    wh.parent.mkdir()
-    env_file.write_text(
-        f"TIDEWATER_DATA_DIR={tmp_path}\nTIDEWATER_WAREHOUSE={wh}\n"
-        f"MELTANO_STATE_BACKEND_URI={(tmp_path / 'state').as_uri()}\nTARGET_DUCKDB_BATCH_SIZE_ROWS=7\n"
-    )
-    result = subprocess.run(
-        [str(BIN / "meltano"), "--env-file", str(env_file), "run", "tap-landing-zone", "target-duckdb"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result, wh = meltano_run_alone(tmp_path, "tap-landing-zone", "TARGET_DUCKDB_BATCH_SIZE_ROWS=7\n")
     assert result.returncode == 0, result.stderr[-3000:]
     with warehouse.connect(wh) as connection:
         ((rows, first),) = connection.execute(
