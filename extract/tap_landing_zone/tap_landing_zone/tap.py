@@ -6,6 +6,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 
 from tap_landing_zone.streams import EventsStream, LandingFilesStream
+from tap_landing_zone.writer import BufferedMsgSpecWriter
 
 
 class TapLandingZone(Tap):
@@ -13,6 +14,7 @@ class TapLandingZone(Tap):
     This one lands every line; a line that does not parse arrives with `parse_error` and `raw_line` set."""
 
     name = "tap-landing-zone"
+    message_writer_class = BufferedMsgSpecWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property("landing_dir", th.StringType, required=True, description="Folder holding one folder per day."),
