@@ -1,3 +1,8 @@
+{#- A table, not a view like the rest of intermediate: sessionizing every event is a window over all of them
+    (1M rows at scale 1), and ten tests plus fct_sessions (twice when incremental) read it. As a view each reader
+    paid for it again: 8 of its tests took 4-7 s each at scale 1; as a table, one build. -#}
+{{ config(materialized='table') }}
+
 {%- set timeout_ms = var('session_timeout_minutes') * 60 * 1000 -%}
 
 with

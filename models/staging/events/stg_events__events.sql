@@ -1,3 +1,7 @@
+{#- A table, not a view like the rest of staging: deduplicating and parsing every landed line is a window over
+    all of them (1M rows at scale 1), read by about fifteen tests and by int_events__sessionized. -#}
+{{ config(materialized='table') }}
+
 with
 
 source as (
