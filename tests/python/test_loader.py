@@ -13,7 +13,9 @@ from tidewater.paths import PROJECT_ROOT
 
 LOADER_PYTHON = PROJECT_ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
 
-# Runs inside the loader's environment: each case through target-duckdb's flatten_record and the wrapper's.
+# Runs inside the loader's environment: each case through target-duckdb's flatten_record and the wrapper's, and
+# through both ways of building a record's key string (the library's raises on a missing key; so does the wrapper's
+# fallback, and a record missing a key is not compared).
 COMPARE_FLATTEN = r"""
 import json, sys
 from decimal import Decimal
@@ -31,17 +33,32 @@ records = [
     {"name": "nested", "payload": {"b": 1, "a": [1, 2]}, "tags": ["x", "y"]},
     {"name": "text in a json column", "payload": "already text"},
     {"name": "quote \" and comma ,", "payload": [], "empty": {}},
-    {"name": "deep", "inner": {"x": {"y": 1}}},
+    {"name": "deep", "inner": {"x": {"y": 1}}, "payload": {"k": "v"}, "amount": 2},
 ]
 mismatches = []
+compared = 0
 for max_level in (0, 1, 2):
     for record in records:
         for flatten_schema in (schema, None):
             expected = db_sync.flatten_record(record, flatten_schema, max_level=max_level)
             actual = wrapper.flatten_record(record, flatten_schema, max_level=max_level)
+            compared += 1
             if repr(expected) != repr(actual):
                 mismatches.append({"record": repr(record), "expected": repr(expected), "actual": repr(actual)})
-print(json.dumps({"compared": 3 * len(records) * 2, "mismatches": mismatches}))
+json_schema = {"type": "object", "properties": {
+    "name": {"type": ["null", "string"]}, "payload": {"type": ["null", "object", "array"]}}}
+for keys in (["name"], ["name", "payload"], ["payload", "amount"], []):
+    sync = db_sync.DbSync(None, {"default_target_schema": "raw", "database": "w"},
+                          {"stream": "s", "schema": json_schema, "key_properties": keys})
+    for record in records:
+        if any(key not in record for key in keys):
+            continue
+        compared += 1
+        expected = db_sync.DbSync.record_primary_key_string(sync, record)
+        actual = wrapper.record_primary_key_string(sync, record)
+        if repr(expected) != repr(actual):
+            mismatches.append({"keys": keys, "record": repr(record), "expected": expected, "actual": actual})
+print(json.dumps({"compared": compared, "mismatches": mismatches}))
 """
 
 
@@ -51,7 +68,7 @@ def test_loader_fast_flatten_gives_target_duckdbs_result() -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     outcome = json.loads(result.stdout)
-    assert outcome["compared"] == 36
+    assert outcome["compared"] == 36 + 6 + 5 + 2 + 6  # flatten; keys name, name+payload, payload+amount, none
     assert outcome["mismatches"] == []
 
 

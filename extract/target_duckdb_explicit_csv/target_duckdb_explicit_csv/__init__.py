@@ -12,6 +12,7 @@ This wrapper passes the real dialect and a line limit above the largest Singer m
 It also replaces target-duckdb's `flatten_record` (called twice per record, two thirds of the loader's time) with one
 that gives the same result for the flat records Tidewater loads (data_flattening_max_level 0, its default): a nested
 value, or a value whose schema type is exactly object-or-array, becomes its JSON text; anything else is kept as is.
+The record's key string, for which the library flattened the whole record, is built from the key columns alone.
 """
 
 from __future__ import annotations
@@ -82,14 +83,33 @@ def flatten_record(
     if max_level > 0 or parent_key:
         return _library_flatten_record(d, flatten_schema, parent_key or [], sep, level, max_level)
     json_columns = _json_columns(flatten_schema)
-    return {
+    return {  # _as_flattened inlined: this runs for every field of every record
         key: json.dumps(value) if isinstance(value, (dict, list)) or key in json_columns else value
         for key, value in d.items()
     }
 
 
+def _as_flattened(column: str, value: Any, json_columns: frozenset[str]) -> Any:
+    return json.dumps(value) if isinstance(value, (dict, list)) or column in json_columns else value
+
+
+_library_record_primary_key_string = db_sync.DbSync.record_primary_key_string
+
+
+def record_primary_key_string(self: db_sync.DbSync, record: dict[str, Any]) -> str | None:
+    """DbSync.record_primary_key_string: the same string, from the key columns instead of the whole flattened record."""
+    key_properties = self.stream_schema_message["key_properties"]
+    if not key_properties:
+        return None
+    if self.data_flattening_max_level > 0 or any(key not in record for key in key_properties):
+        return _library_record_primary_key_string(self, record)  # nested keys, or the library's own error
+    json_columns = _json_columns(self.flatten_schema)
+    return ",".join(str(_as_flattened(key, record[key], json_columns)) for key in key_properties)
+
+
 def main() -> None:
     db_sync.flatten_record = flatten_record
+    db_sync.DbSync.record_primary_key_string = record_primary_key_string
     original_connect = target_duckdb.duckdb_connect
 
     def connect(config: dict[str, Any]) -> ExplicitCsvConnection:
