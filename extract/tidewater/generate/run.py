@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from .advance import remove_advanced_files
 from .app_db import AppData, app_database_is_current, build_app_data, load_app_database
@@ -14,6 +17,8 @@ from .config import GenerationConfig
 from .events import write_events
 from .files import write_if_changed
 from .spreadsheet import ACQUISITION_CHANNELS, PAID_CHANNELS, write_marketing_spend
+
+T = TypeVar("T")
 
 SUMMARY_FILE = "_generation.json"
 FORMAT_VERSION = 1
@@ -104,6 +109,11 @@ def summary_document(
     return document
 
 
+def _timed(function: Callable[..., T], *args: object) -> tuple[T, float]:
+    started = time.perf_counter()
+    return function(*args), time.perf_counter() - started
+
+
 def generate(
     config: GenerationConfig, landing_dir: Path, conninfo: str | None, *, force_reload: bool = False
 ) -> Summary:
@@ -117,22 +127,24 @@ def generate(
     seconds["app_data"] = time.perf_counter() - started
     app_counts = {table: len(rows) for table, rows in data.tables().items()}
     database = "not loaded"
+    reload = False
     if conninfo is not None:
-        t = time.perf_counter()
-        if not force_reload and app_database_is_current(conninfo, data):
-            database = "unchanged"
-        else:
-            app_counts = load_app_database(conninfo, data)
-            database = "loaded"
+        reload = force_reload or not app_database_is_current(conninfo, data)
+        database = "loaded" if reload else "unchanged"
+        if reload:
             remove_advanced_files(landing_dir)  # days advanced on other rows no longer apply
-        seconds["database"] = time.perf_counter() - t
 
-    t = time.perf_counter()
-    events = write_events(landing_dir, data, config)
-    seconds["events"] = time.perf_counter() - t
-    t = time.perf_counter()
-    marketing = write_marketing_spend(landing_dir, config)
-    seconds["marketing"] = time.perf_counter() - t
+    # PostgreSQL loads the app database (its own process does most of the work) while this one writes the files.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="app-db-load") as pool:
+        t = time.perf_counter()
+        load = pool.submit(_timed, load_app_database, conninfo, data) if reload else None
+        events = write_events(landing_dir, data, config)
+        seconds["events"] = time.perf_counter() - t
+        t = time.perf_counter()
+        marketing = write_marketing_spend(landing_dir, config)
+        seconds["marketing"] = time.perf_counter() - t
+        if load is not None:
+            app_counts, seconds["database"] = load.result()
 
     totals = _source_totals(data, events, marketing)
     document = summary_document(config, app_counts, events, marketing, totals)
