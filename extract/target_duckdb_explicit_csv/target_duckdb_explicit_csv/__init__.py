@@ -13,6 +13,8 @@ It also replaces target-duckdb's `flatten_record` (called twice per record, two 
 that gives the same result for the flat records Tidewater loads (data_flattening_max_level 0, its default): a nested
 value, or a value whose schema type is exactly object-or-array, becomes its JSON text; anything else is kept as is.
 The record's key string, for which the library flattened the whole record, is built from the key columns alone.
+Each batch's staging table is a TEMP table without a key (in memory; the library made a table in the warehouse file
+with a key index, dropped after the batch): the merge into the real table is unchanged and keeps its keys unique.
 """
 
 from __future__ import annotations
@@ -107,9 +109,21 @@ def record_primary_key_string(self: db_sync.DbSync, record: dict[str, Any]) -> s
     return ",".join(str(_as_flattened(key, record[key], json_columns)) for key in key_properties)
 
 
+_library_create_table_query = db_sync.DbSync.create_table_query
+
+
+def create_table_query(self: db_sync.DbSync, table_name: str | None = None, is_temporary: bool = False) -> str:
+    """DbSync.create_table_query; a batch's staging table is a keyless TEMP table (a batch holds each key once)."""
+    if not (is_temporary and table_name):
+        return _library_create_table_query(self, table_name, is_temporary)
+    columns = ", ".join(db_sync.column_clause(name, schema) for name, schema in self.flatten_schema.items())
+    return f"CREATE TEMP TABLE {table_name} ({columns})"
+
+
 def main() -> None:
     db_sync.flatten_record = flatten_record
     db_sync.DbSync.record_primary_key_string = record_primary_key_string
+    db_sync.DbSync.create_table_query = create_table_query
     original_connect = target_duckdb.duckdb_connect
 
     def connect(config: dict[str, Any]) -> ExplicitCsvConnection:
