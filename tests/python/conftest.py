@@ -46,8 +46,10 @@ def meltano_run_alone(
         f"TIDEWATER_DATA_DIR={data_dir}\nTIDEWATER_WAREHOUSE={wh}\n"
         f"MELTANO_STATE_BACKEND_URI={(data_dir / 'state').as_uri()}\n{extra_env}"
     )
+    # --force, as the pipeline does: a run killed by an earlier test (the kill drill) leaves its job marked running
+    # in Meltano's project database, and would block this one for minutes.
     result = subprocess.run(
-        [str(BIN / "meltano"), "--env-file", str(env_file), "run", extractor, "target-duckdb"],
+        [str(BIN / "meltano"), "--env-file", str(env_file), "run", "--force", extractor, "target-duckdb"],
         cwd=PROJECT_ROOT,
         env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
         capture_output=True,
