@@ -14,12 +14,9 @@ from typing import Any
 
 from tidewater.errors import TidewaterError
 from tidewater.paths import Paths
+from tidewater.pipeline import say
 
 DEFAULT_SCALES = "0.1,1,10"
-
-
-def say(message: str = "") -> None:
-    print(message, flush=True)
 
 
 def _scales(text: str) -> list[float]:

@@ -13,14 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from tap_landing_zone.lines import EVENT_FIELDS
 
 from tidewater.bench.load_result import APP_TABLES, LoadResult, event_files, loader_arguments, marketing_file
-
-EVENT_FIELDS: tuple[str, ...] = (
-    "event_id", "event_type", "occurred_at", "anonymous_id", "customer_id", "page_url", "referrer", "utm_source",
-    "user_agent", "product_id", "order_id",
-)  # fmt: skip
-
 
 UNIT_SEPARATOR = "\x1f"  # never in the events: each line is read whole, as one text column
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import psycopg
 
-from tidewater.bench.load_result import APP_TABLES, event_files, marketing_file
+from tidewater.audit import landed_line_counts
+from tidewater.bench.load_result import APP_TABLES, marketing_file
 
 
 def app_rows(conninfo: str) -> dict[str, int]:
@@ -20,12 +21,8 @@ def app_rows(conninfo: str) -> dict[str, int]:
 
 
 def event_lines(landing_dir: Path) -> int:
-    """Non-blank lines of every event file (tap-landing-zone skips blank lines and loads every other one)."""
-    total = 0
-    for path in event_files(landing_dir):
-        with path.open("rb") as handle:
-            total += sum(1 for line in handle if line.strip())
-    return total
+    """Non-blank lines of every event file, counted as the reconciliation's audit snapshot counts them."""
+    return sum(lines for _, lines in landed_line_counts(landing_dir / "events"))
 
 
 def marketing_rows(landing_dir: Path) -> int:
