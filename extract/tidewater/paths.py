@@ -36,6 +36,11 @@ class Paths:
         return self.data_dir / "landing"
 
     @property
+    def batches_dir(self) -> Path:
+        """Batch files tap-landing-zone hands to the loader (meltano.yml's batch_config); the loader deletes them."""
+        return self.data_dir / "batches"
+
+    @property
     def warehouse(self) -> Path:
         return self.data_dir / "warehouse" / "tidewater.duckdb"
 

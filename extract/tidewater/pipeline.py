@@ -178,6 +178,8 @@ def business_now_env(connection: Connection, config: GenerationConfig) -> dict[s
 
 def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
     meltano = venv_tool("meltano")
+    # Batch files a killed load left behind: their state was never emitted, so the tap writes those lines again.
+    shutil.rmtree(paths.batches_dir, ignore_errors=True)
     for label, extractor in EL_TASKS:
         started = time.monotonic()
         report.started[f"el {extractor}"] = time.time()

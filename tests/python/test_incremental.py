@@ -249,7 +249,13 @@ def test_postgres_down_during_extract_fails_clearly_keeps_the_bookmark_and_the_n
 def test_killing_the_load_mid_stream_loses_and_doubles_nothing(moving: Moving) -> None:
     paths = moving.paths
     events_log = paths.logs_dir / "el-tap-landing-zone.log"
-    run = _start(paths, "--days", "1", extra_env={"TARGET_DUCKDB_BATCH_SIZE_ROWS": "2"})
+    # Batches of 2 lines from the tap, merged one by one by the loader: the kill lands between two merges.
+    run = _start(
+        paths,
+        "--days",
+        "1",
+        extra_env={"TARGET_DUCKDB_BATCH_SIZE_ROWS": "2", "TAP_LANDING_ZONE_BATCH_CONFIG_BATCH_SIZE": "2"},
+    )
     since = time.time()
     _wait_for(lambda: _log_lines(events_log, since, "Loading ") >= 2, run, "two event batches")
     os.killpg(run.pid, signal.SIGKILL)

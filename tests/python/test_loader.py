@@ -98,3 +98,123 @@ def test_every_line_of_several_files_lands_once_through_the_buffered_tap(tmp_pat
             """
         ).fetchall()
     assert (rows, keys, malformed, with_extra) == (7_500, 7_500, 3, 3)
+
+
+TAP = PROJECT_ROOT / ".meltano" / "extractors" / "tap-landing-zone" / "venv" / "bin" / "tap-landing-zone"
+LOADER = PROJECT_ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb-explicit-csv"
+# The columns that say when a row was extracted and loaded: they differ between any two loads.
+LOAD_TIMES = ("_sdc_extracted_at", "_sdc_batched_at")
+
+
+def _tap_then_loader(tmp_path: Path, name: str, batch_config: dict | None, batch_size_rows: int) -> tuple[Path, str]:
+    """tap-landing-zone piped into the loader, as Meltano runs them; returns the warehouse and the last state."""
+    tap_config = {"landing_dir": str(tmp_path / "landing"), **({"batch_config": batch_config} if batch_config else {})}
+    wh = tmp_path / f"{name}.duckdb"
+    loader_config = {
+        "filepath": str(wh),
+        "default_target_schema": "raw_events",
+        "add_metadata_columns": True,
+        "batch_size_rows": batch_size_rows,
+        "primary_key_required": False,
+    }
+    (tmp_path / f"{name}-tap.json").write_text(json.dumps(tap_config))
+    (tmp_path / f"{name}-loader.json").write_text(json.dumps(loader_config))
+    tap = subprocess.Popen([str(TAP), "--config", str(tmp_path / f"{name}-tap.json")], stdout=subprocess.PIPE)
+    loaded = subprocess.run(
+        [str(LOADER), "--config", str(tmp_path / f"{name}-loader.json")],
+        stdin=tap.stdout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert tap.wait(timeout=60) == 0
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    return wh, loaded.stdout.strip().splitlines()[-1]
+
+
+def _raw_rows(wh: Path, table: str) -> list[tuple]:
+    with warehouse.connect(wh) as connection:
+        columns = [
+            row[0] for row in connection.execute(f"describe raw_events.{table}").fetchall() if row[0] not in LOAD_TIMES
+        ]
+        listed = ", ".join(f'"{column}"' for column in columns)
+        return connection.execute(f"select {listed} from raw_events.{table} order by all").fetchall()
+
+
+def test_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_path: Path) -> None:
+    """tap-landing-zone's BATCH messages, loaded by DuckDB, against its RECORD messages through target-duckdb's own
+    loop: the same rows (text, numbers, empty strings made NULL, nested values, malformed and cut lines, a byte
+    order mark, blank lines, quotes and non-ASCII), the same table, the same final state."""
+    lines = [
+        json.dumps({"event_id": f"evt_{i:04d}", "event_type": "page_view", "referrer": "" if i % 3 else None})
+        for i in range(2_345)
+    ]
+    lines[5] = '{"event_id": "cut'
+    lines[6] = json.dumps({"event_id": 'say "hi", \\ ok', "page_url": "https://例え.jp/ü?q=1,2", "customer_id": 17})
+    lines[7] = json.dumps({"event_id": "evt_nested", "context": {"i": [1, 2.5, None, True]}, "product_id": 3.0})
+    lines[8] = "   "
+    lines[9] = json.dumps(["not", "an", "object"])
+    day_one = tmp_path / "landing" / "2026-01-01"
+    day_one.mkdir(parents=True)
+    day_one.joinpath("events.jsonl").write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")
+    day_two = tmp_path / "landing" / "2026-01-02"
+    day_two.mkdir()
+    day_two.joinpath("events.jsonl").write_text('{"event_id": "evt_last"}\n{"event_id": "no end of line')
+    batches = {
+        "encoding": {"format": "jsonl", "compression": "none"},
+        "storage": {"root": (tmp_path / "batches").as_uri()},
+        "batch_size": 1_000,
+    }
+    by_records, records_state = _tap_then_loader(tmp_path, "records", None, 500)
+    by_batches, batches_state = _tap_then_loader(tmp_path, "batches", batches, 500)
+    events = _raw_rows(by_batches, "events")
+    assert len(events) == 2_345 - 1 + 2  # the blank line carries no event
+    assert events == _raw_rows(by_records, "events")
+    assert _raw_rows(by_batches, "landing_files") == _raw_rows(by_records, "landing_files")
+    assert batches_state == records_state
+    assert not list((tmp_path / "batches").iterdir()), "the loader leaves batch files behind"
+    with warehouse.connect(by_batches) as connection, warehouse.connect(by_records) as other:
+        assert (
+            connection.execute("describe raw_events.events").fetchall()
+            == other.execute("describe raw_events.events").fetchall()
+        )
+        ((nulls, empty),) = connection.execute(
+            "select count(*) filter (where referrer is null), count(*) filter (where referrer = '') "
+            "from raw_events.events"
+        ).fetchall()
+    assert (nulls, empty) == (len(events), 0)  # as target-duckdb's CSV path: an empty string lands as NULL
+
+
+def _load_messages(tmp_path: Path, messages: list[dict]) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "loader.json"
+    config.write_text(json.dumps({"filepath": str(tmp_path / "wh.duckdb"), "default_target_schema": "raw"}))
+    return subprocess.run(
+        [str(LOADER), "--config", str(config)],
+        input="".join(json.dumps(message) + "\n" for message in messages),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_batches_the_loader_cannot_load_faithfully_stop_it_with_the_reason(tmp_path: Path) -> None:
+    schema = {
+        "type": "SCHEMA",
+        "stream": "things",
+        "key_properties": ["thing_id"],
+        "schema": {"properties": {"thing_id": {"type": ["integer"]}, "name": {"type": ["null", "string"]}}},
+    }
+    batch_file = tmp_path / "things.jsonl"
+    batch_file.write_text('{"thing_id": 1, "name": "a"}\n{"thing_id": 1, "name": "b"}\n')
+    batch = {"type": "BATCH", "stream": "things", "encoding": {"format": "jsonl"}, "manifest": [batch_file.as_uri()]}
+    twice = _load_messages(tmp_path, [schema, batch])
+    assert twice.returncode != 0
+    assert "the batch files of stream things hold key 1 more than once" in twice.stderr
+
+    batch_file.write_text('{"thing_id": 1, "name": "a"}\n')
+    record = {"type": "RECORD", "stream": "things", "record": {"thing_id": 2, "name": "c"}}
+    mixed = _load_messages(tmp_path, [schema, batch, record])
+    assert mixed.returncode != 0
+    assert "a RECORD message for stream things in a run of BATCH messages" in mixed.stderr

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gzip
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
+import msgspec
 from singer_sdk import Stream
 from singer_sdk import typing as th
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig, StorageTarget
 from singer_sdk.helpers._typing import TypeConformanceLevel
 
 from tap_landing_zone.lines import EVENT_FIELDS, UTF8_BOM, parse_line
+
+_ENCODER = msgspec.json.Encoder()
 
 
 def landing_files(tap_config: dict[str, Any]) -> tuple[Path, list[Path]]:
@@ -54,6 +60,59 @@ class EventsStream(Stream):
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
         assert context is not None, "the events stream is partitioned by file"
+        return self._new_lines(context)
+
+    def get_batches(
+        self, batch_config: BatchConfig, context: dict | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """The new lines of one landing file as JSON-lines batch files of at most `batch_size` records.
+
+        The records go straight from the file to the batch file, without the SDK's per-record path (a third of the
+        tap's time when it writes RECORD messages). The bookmark moves to each batch's last line before the SDK
+        writes the BATCH message and the STATE message after it, so a loader that emits that state has the batch.
+        """
+        encoding = batch_config.encoding
+        if encoding.format != "jsonl" or encoding.compression not in (None, "none", "gzip"):
+            raise ValueError(f"tap-landing-zone writes batches as jsonl, plain or gzip; not {encoding}")
+        storage = batch_config.storage
+        sync_id = f"{storage.prefix or ''}{self.tap_name}--{self.name}-{uuid4()}"
+        part = 0
+        # As the SDK's _sync_records does for records: each file is a state partition, with its starting bookmark
+        # set before its lines are read, and its state finalized after.
+        for partition in [context] if context is not None else self.partitions:
+            self._write_starting_replication_value(partition)
+            chunk: list[dict[str, Any]] = []
+            for record in self._new_lines(partition):
+                chunk.append(record)
+                if len(chunk) < batch_config.batch_size:
+                    continue
+                part += 1
+                yield encoding, [self._write_batch(storage, f"{sync_id}-{part}", chunk, encoding, partition)]
+                chunk = []
+            if chunk:
+                part += 1
+                yield encoding, [self._write_batch(storage, f"{sync_id}-{part}", chunk, encoding, partition)]
+            self._finalize_state(self.get_context_state(partition))
+        if context is None:
+            self._finalize_state(self.stream_state)
+
+    def _write_batch(
+        self,
+        storage: StorageTarget,
+        name: str,
+        chunk: list[dict[str, Any]],
+        encoding: BaseBatchFileEncoding,
+        context: dict,
+    ) -> str:
+        body = _ENCODER.encode_lines(chunk)
+        filename = f"{name}.jsonl.gz" if encoding.compression == "gzip" else f"{name}.jsonl"
+        with storage.open(filename, "wb") as handle:
+            handle.write(gzip.compress(body, compresslevel=1) if encoding.compression == "gzip" else body)
+        self._increment_stream_state(chunk[-1], context=context)
+        return storage.get_url(filename)
+
+    def _new_lines(self, context: dict) -> Iterator[dict[str, Any]]:
+        """The records of the lines of the context's file after its bookmark."""
         source_file = context["source_file"]
         last_line_read = int(self.get_starting_replication_key_value(context) or 0)
         landing_dir = Path(self.config["landing_dir"]).expanduser()

@@ -15,6 +15,8 @@ value, or a value whose schema type is exactly object-or-array, becomes its JSON
 The record's key string, for which the library flattened the whole record, is built from the key columns alone.
 Each batch's staging table is a TEMP table without a key (in memory; the library made a table in the warehouse file
 with a key index, dropped after the batch): the merge into the real table is unchanged and keeps its keys unique.
+
+A tap that writes Singer BATCH messages (tap-landing-zone) has its batch files loaded by DuckDB: see batches.py.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any
 
 import target_duckdb
 from target_duckdb import db_sync
+
+from target_duckdb_explicit_csv import batches
 
 SNIFFED_COPY_OPTIONS = "WITH (new_line '\\r\\n')"
 MAX_LINE_SIZE = 128 * 1024 * 1024
@@ -131,4 +135,5 @@ def main() -> None:
         return ExplicitCsvConnection(original_connect(config), options)
 
     target_duckdb.duckdb_connect = connect
+    target_duckdb.persist_lines = batches.persist_lines
     target_duckdb.main()
