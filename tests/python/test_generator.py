@@ -423,6 +423,37 @@ def test_load_into_postgres_is_complete_and_skipped_when_current(
         assert conn.execute("select count(*) from orders").fetchone() == (2_000,)
 
 
+def test_a_generation_in_place_is_not_built_again_unless_part_of_it_changed(
+    app_db_conninfo: str, config: GenerationConfig, tmp_path: Path
+) -> None:
+    """The check before an incremental day: the same generation, untouched, is recognised from the files' sizes and
+    mtimes and the database's fingerprint, without building it again; a changed file sends it down the full path."""
+    landing = tmp_path / "landing"
+    first = generate(config, landing, app_db_conninfo)
+    again = generate(config, landing, app_db_conninfo)
+    assert "app_data" not in again.seconds, "the generation was built again"
+    assert again.database == "unchanged"
+    assert (again.app_db, again.source_totals, again.marketing["rows"]) == (
+        first.app_db,
+        first.source_totals,
+        first.marketing["rows"],
+    )
+    assert again.events == {**first.events, "files_written": 0, "files_unchanged": first.events["files"]}
+
+    one_file = sorted((landing / "events").glob("*/events.jsonl"))[3]
+    original = one_file.read_bytes()
+    one_file.write_bytes(original + b'{"event_id": "not generated"}\n')
+    repaired = generate(config, landing, app_db_conninfo)
+    assert "app_data" in repaired.seconds
+    assert (repaired.database, repaired.events["files_written"]) == ("unchanged", 1)
+    assert one_file.read_bytes() == original
+
+    with psycopg.connect(app_db_conninfo) as conn:
+        conn.execute("delete from public.payments where payment_id = 1")
+    reloaded = generate(config, landing, app_db_conninfo)
+    assert reloaded.database == "loaded"
+
+
 # -- anomalies on purpose (for the observability tests) --
 @pytest.fixture(scope="module")
 def anomaly_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[AppData, Path]]:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from .advance import remove_advanced_files
+from .advance import ADVANCE_FILE, ADVANCE_FILE_PREFIX, remove_advanced_files
 from .app_db import AppData, app_database_is_current, build_app_data, load_app_database
 from .config import GenerationConfig
 from .events import write_events
@@ -21,6 +21,9 @@ from .spreadsheet import ACQUISITION_CHANNELS, PAID_CHANNELS, write_marketing_sp
 T = TypeVar("T")
 
 SUMMARY_FILE = "_generation.json"
+# What the last complete generation left: each file's size and mtime, and the database's fingerprint of it. When all
+# still hold, a run that asks for the same generation skips rebuilding it (seconds at scale 1, minutes at 10).
+FILES_RECORD = ".generated-files.json"
 FORMAT_VERSION = 1
 # Counts that describe what this run did to the files rather than what the data is (kept out of the json).
 _RUN_ONLY_COUNTS = ("files_written", "files_unchanged", "stale_files_removed", "file_written")
@@ -122,6 +125,12 @@ def generate(
     seconds: dict[str, float] = {}
     landing_dir = Path(landing_dir)
     landing_dir.mkdir(parents=True, exist_ok=True)
+    if conninfo is not None and not force_reload:
+        unchanged = unchanged_generation(config, landing_dir, conninfo)
+        if unchanged is not None:
+            unchanged.seconds["total"] = time.perf_counter() - started
+            return unchanged
+    (landing_dir / FILES_RECORD).unlink(missing_ok=True)  # written again once this generation is complete
 
     data = build_app_data(config)
     seconds["app_data"] = time.perf_counter() - started
@@ -150,5 +159,84 @@ def generate(
     document = summary_document(config, app_counts, events, marketing, totals)
     text = json.dumps(document, indent=2) + "\n"
     written = write_if_changed(landing_dir / SUMMARY_FILE, text.encode("utf-8"))
+    if conninfo is not None:
+        record_generation(config, landing_dir, conninfo)
     seconds["total"] = time.perf_counter() - started
     return Summary(config, landing_dir, app_counts, database, events, marketing, totals, written, seconds)
+
+
+def _generated_files(landing_dir: Path) -> dict[str, list[int]]:
+    """Size and mtime of every file the generation wrote (not the days advanced since, nor the record itself)."""
+    files: dict[str, list[int]] = {}
+    for path in sorted(landing_dir.rglob("*")):
+        if not path.is_file() or path.name in (FILES_RECORD, ADVANCE_FILE) or path.name.startswith(ADVANCE_FILE_PREFIX):
+            continue
+        stat = path.stat()
+        files[path.relative_to(landing_dir).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    return files
+
+
+def _database_generation(conninfo: str) -> tuple[int, Decimal, str, int] | None:
+    """The database's record of its generation: seed, scale, fingerprint, days advanced (None if there is none)."""
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('public._generation')")
+        found = cur.fetchone()
+        if found is None or found[0] is None:
+            return None
+        cur.execute("select seed, scale, fingerprint, days_advanced from public._generation")
+        rows = cur.fetchall()
+    return rows[0] if len(rows) == 1 else None
+
+
+def record_generation(config: GenerationConfig, landing_dir: Path, conninfo: str) -> None:
+    generation = _database_generation(conninfo)
+    if generation is None:
+        return
+    record = {
+        "seed": config.seed,
+        "scale": config.scale,
+        "anomaly": config.anomaly,
+        "fingerprint": generation[2],
+        "files": _generated_files(landing_dir),
+    }
+    (landing_dir / FILES_RECORD).write_text(json.dumps(record, indent=1) + "\n")
+
+
+def unchanged_generation(config: GenerationConfig, landing_dir: Path, conninfo: str) -> Summary | None:
+    """The summary of the generation already in place, if nothing of it changed since it was recorded; else None.
+
+    Unchanged means: the recorded files are there with the same size and mtime (the generator never touches a file
+    whose bytes are the same, and nothing else was added beside them), and the database holds the recorded
+    generation, with this generation's row counts unless days were advanced on it (as `app_database_is_current`).
+    """
+    import psycopg
+
+    try:
+        record = json.loads((landing_dir / FILES_RECORD).read_text())
+        document = json.loads((landing_dir / SUMMARY_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    if (record.get("seed"), record.get("scale"), record.get("anomaly")) != (config.seed, config.scale, config.anomaly):
+        return None
+    if record.get("files") != _generated_files(landing_dir):
+        return None
+    generation = _database_generation(conninfo)
+    if generation is None or generation[:3] != (config.seed, Decimal(repr(config.scale)), record["fingerprint"]):
+        return None
+    counts = document["counts"]
+    if generation[3] == 0:
+        with psycopg.connect(conninfo) as conn:
+            for table, expected in counts["app_db"].items():
+                found = conn.execute("select to_regclass(%s)", (f"public.{table}",)).fetchone()
+                if found is None or found[0] is None:
+                    return None
+                if conn.execute(f"select count(*) from public.{table}").fetchone() != (expected,):
+                    return None
+    events = {**counts["events"], "files_written": 0, "files_unchanged": counts["events"]["files"]}
+    events["stale_files_removed"] = 0
+    marketing = {**counts["marketing"], "file_written": False}
+    return Summary(
+        config, landing_dir, counts["app_db"], "unchanged", events, marketing, document["source_totals"], False, {}
+    )
