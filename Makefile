@@ -30,7 +30,7 @@ help:
 	@echo "make clean                      remove generated data, dbt target and logs (keeps .venv and plugins)"
 
 # The environment: rebuilt when a pin, the package or a Meltano plugin definition changes.
-$(BIN)/.installed: requirements.txt requirements-edr.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml
+$(BIN)/.installed: requirements.txt requirements-edr.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml extract/singer_batch_msgspec/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Tidewater needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing pinned Python packages into $(VENV)"

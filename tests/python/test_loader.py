@@ -7,9 +7,11 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import meltano_run_alone
+from conftest import BIN, TEST_SCALE, TEST_SEED, meltano_run_alone
 from tidewater import warehouse
+from tidewater.generate import GenerationConfig, generate
 from tidewater.paths import PROJECT_ROOT
+from tidewater.postgres import PostgresServer
 
 LOADER_PYTHON = PROJECT_ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
 
@@ -106,40 +108,51 @@ LOADER = PROJECT_ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin
 LOAD_TIMES = ("_sdc_extracted_at", "_sdc_batched_at")
 
 
-def _tap_then_loader(tmp_path: Path, name: str, batch_config: dict | None, batch_size_rows: int) -> tuple[Path, str]:
-    """tap-landing-zone piped into the loader, as Meltano runs them; returns the warehouse and the last state."""
-    tap_config = {"landing_dir": str(tmp_path / "landing"), **({"batch_config": batch_config} if batch_config else {})}
+def _tap_then_loader(
+    tmp_path: Path,
+    name: str,
+    batch_config: dict | None,
+    batch_size_rows: int,
+    tap: list[str] | None = None,
+    tap_config: dict | None = None,
+    schema: str = "raw_events",
+) -> tuple[Path, str]:
+    """A tap (tap-landing-zone unless told) piped into the loader, as Meltano runs them; returns the warehouse and
+    the last state the loader emitted."""
+    tap_config = {**(tap_config or {"landing_dir": str(tmp_path / "landing")})}
+    tap_config.pop("batch_config", None)
+    if batch_config:
+        tap_config["batch_config"] = batch_config
     wh = tmp_path / f"{name}.duckdb"
     loader_config = {
         "filepath": str(wh),
-        "default_target_schema": "raw_events",
+        "default_target_schema": schema,
         "add_metadata_columns": True,
         "batch_size_rows": batch_size_rows,
         "primary_key_required": False,
     }
     (tmp_path / f"{name}-tap.json").write_text(json.dumps(tap_config))
     (tmp_path / f"{name}-loader.json").write_text(json.dumps(loader_config))
-    tap = subprocess.Popen([str(TAP), "--config", str(tmp_path / f"{name}-tap.json")], stdout=subprocess.PIPE)
+    command = [*(tap or [str(TAP)]), "--config", str(tmp_path / f"{name}-tap.json")]
+    tap_process = subprocess.Popen(command, stdout=subprocess.PIPE)
     loaded = subprocess.run(
         [str(LOADER), "--config", str(tmp_path / f"{name}-loader.json")],
-        stdin=tap.stdout,
+        stdin=tap_process.stdout,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
-    assert tap.wait(timeout=60) == 0
+    assert tap_process.wait(timeout=60) == 0
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     return wh, loaded.stdout.strip().splitlines()[-1]
 
 
-def _raw_rows(wh: Path, table: str) -> list[tuple]:
+def _raw_rows(wh: Path, table: str, schema: str = "raw_events") -> list[tuple]:
     with warehouse.connect(wh) as connection:
-        columns = [
-            row[0] for row in connection.execute(f"describe raw_events.{table}").fetchall() if row[0] not in LOAD_TIMES
-        ]
-        listed = ", ".join(f'"{column}"' for column in columns)
-        return connection.execute(f"select {listed} from raw_events.{table} order by all").fetchall()
+        described = connection.execute(f"describe {schema}.{table}").fetchall()
+        listed = ", ".join(f'"{row[0]}"' for row in described if row[0] not in LOAD_TIMES)
+        return connection.execute(f"select {listed} from {schema}.{table} order by all").fetchall()
 
 
 def test_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_path: Path) -> None:
@@ -218,3 +231,55 @@ def test_batches_the_loader_cannot_load_faithfully_stop_it_with_the_reason(tmp_p
     mixed = _load_messages(tmp_path, [schema, batch, record])
     assert mixed.returncode != 0
     assert "a RECORD message for stream things in a run of BATCH messages" in mixed.stderr
+
+
+def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_path: Path) -> None:
+    """tap-postgres through our msgspec batch writer and DuckDB, against the SDK's RECORD messages through
+    target-duckdb's own loop, on a generated app database: every table, row, column type and the final state."""
+    server = PostgresServer(tmp_path / "postgres")
+    connection = server.start()
+    try:
+        generate(GenerationConfig(seed=TEST_SEED, scale=TEST_SCALE), tmp_path / "landing", connection.conninfo)
+        env_file = tmp_path / "tidewater.env"
+        env_file.write_text(
+            "".join(f"{key}={value}\n" for key, value in connection.env().items()) + f"TIDEWATER_DATA_DIR={tmp_path}\n"
+        )
+        dumped = {}
+        for what in ("config", "catalog"):
+            result = subprocess.run(
+                [str(BIN / "meltano"), "--env-file", str(env_file), "invoke", f"--dump={what}", "tap-postgres"],
+                cwd=PROJECT_ROOT,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=True,
+            )
+            dumped[what] = json.loads(result.stdout)
+        (tmp_path / "catalog.json").write_text(json.dumps(dumped["catalog"]))
+        venv_bin = PROJECT_ROOT / ".meltano" / "extractors" / "tap-postgres" / "venv" / "bin"
+        catalog = ["--catalog", str(tmp_path / "catalog.json")]
+        by_records, records_state = _tap_then_loader(
+            tmp_path, "records", None, 100_000, [str(venv_bin / "tap-postgres"), *catalog], dumped["config"], "raw_app"
+        )
+        batches = {**dumped["config"]["batch_config"], "batch_size": 2_000}
+        assert batches["storage"]["root"] == (tmp_path / "batches").as_uri()
+        by_batches, batches_state = _tap_then_loader(
+            tmp_path,
+            "batches",
+            batches,
+            5_000,
+            [str(venv_bin / "tap-postgres-msgspec-batches"), *catalog],
+            dumped["config"],
+            "raw_app",
+        )
+    finally:
+        server.stop()
+    for table in ("customers", "products", "orders", "order_items", "payments"):
+        rows = _raw_rows(by_batches, table, "raw_app")
+        assert rows, table
+        assert rows == _raw_rows(by_records, table, "raw_app"), table
+    with warehouse.connect(by_batches) as connection, warehouse.connect(by_records) as other:
+        columns = "select table_name, column_name, data_type from information_schema.columns order by all"
+        assert connection.execute(columns).fetchall() == other.execute(columns).fetchall()
+    assert batches_state == records_state
+    assert not list((tmp_path / "batches").iterdir()), "the loader leaves batch files behind"

@@ -29,6 +29,8 @@ import target_duckdb
 from target_duckdb import db_sync
 
 DATA_MESSAGES = ("RECORD", "BATCH")
+# JSON lines, plain or gzipped (DuckDB tells which from the file's name).
+JSON_LINES_FORMATS = ("jsonl",)
 # As the CSV COPY's max_line_size: above the largest Singer message Meltano passes.
 MAX_OBJECT_SIZE = 128 * 1024 * 1024
 METADATA_TIMES = ("_sdc_extracted_at", "_sdc_batched_at")
@@ -132,8 +134,8 @@ class BatchLoader:
         if stream not in self.streams:
             raise BatchLoadError(f"a BATCH message for stream {stream} was encountered before its schema")
         encoding = message.get("encoding") or {}
-        if encoding.get("format") != "jsonl":
-            raise BatchLoadError(f"batch files of stream {stream} are {encoding}; this loader reads jsonl")
+        if encoding.get("format") not in JSON_LINES_FORMATS:
+            raise BatchLoadError(f"batch files of stream {stream} are {encoding}; this loader reads JSON lines")
         sync = self.streams[stream]
         table, rows = self.staged.get(stream) or (sync.table_name(stream, is_temporary=True), 0)
         if not rows:
