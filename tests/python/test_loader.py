@@ -283,3 +283,49 @@ def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_p
         assert connection.execute(columns).fetchall() == other.execute(columns).fetchall()
     assert batches_state == records_state
     assert not list((tmp_path / "batches").iterdir()), "the loader leaves batch files behind"
+
+
+TAP_PYTHON = TAP.parent / "python"
+# Runs inside the tap's environment: each line through parse_line (msgspec, falling back to the json module) and
+# through parse_line_stdlib (the json module alone), which must agree on the record, error message included.
+COMPARE_PARSE = r"""
+import json, sys
+from tap_landing_zone.lines import parse_line, parse_line_stdlib, UTF8_BOM
+lines = [
+    b'{"event_id": "e1", "event_type": "page_view", "customer_id": 17, "product_id": 3.0, "order_id": -0}',
+    b'{"event_id": "e2", "context": {"b": [1, 2.5, null, true], "a": "\\u00fc"}, "referrer": ""}',
+    b'{"event_id": "dup", "event_id": "last wins"}',
+    b'{"event_id": 100000000000000000000000, "order_id": 1.5E3, "customer_id": 1e-7}',
+    b'{"event_id": NaN, "order_id": Infinity, "customer_id": 1e400}',
+    b'{"event_id": "\\ud800 lone surrogate"}',
+    b'{"event_id": "raw \x01 control"}',
+    b'{"event_id": "cut',
+    b'{"event_id": "e3"} trailing',
+    b'["not", "an", "object"]',
+    b'"text"', b'42', b'null', b'true',
+    b'\xff\xfe not utf-8',
+    b'{"page_url": "caf\xc3\xa9", "user_agent": "caf\xe9"}',
+    UTF8_BOM + b'{"event_id": "after a bom"}',
+    b'  {"event_id": "spaces around"}  ',
+    b'{"event_id": true, "event_type": false, "utm_source": null}',
+    b'{}',
+    b'{"a": {"deep": {"er": [[], {}]}}}',
+]
+mismatches = []
+for line in lines:
+    fast = parse_line(line)
+    slow = parse_line_stdlib(line[len(UTF8_BOM):] if line.startswith(UTF8_BOM) else line)
+    if fast != slow:
+        mismatches.append({"line": repr(line), "fast": repr(fast), "stdlib": repr(slow)})
+print(json.dumps({"compared": len(lines), "mismatches": mismatches}))
+"""
+
+
+def test_the_tap_parses_every_kind_of_line_as_the_json_module_does() -> None:
+    result = subprocess.run(
+        [str(TAP_PYTHON), "-c", COMPARE_PARSE], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout)
+    assert outcome["compared"] == 21
+    assert outcome["mismatches"] == []
