@@ -37,7 +37,7 @@ class Paths:
 
     @property
     def batches_dir(self) -> Path:
-        """Batch files tap-landing-zone hands to the loader (meltano.yml's batch_config); the loader deletes them."""
+        """Batch files the taps hand to the loader (their batch_config in meltano/); the loader deletes them."""
         return self.data_dir / "batches"
 
     @property

@@ -60,10 +60,10 @@ def _record(obj: dict[str, Any]) -> dict[str, Any]:
 def parse_line(raw: bytes) -> dict[str, Any]:
     """Parse one line (without its newline). Never raises: a bad line becomes a record with parse_error set.
 
-    msgspec decodes the line (2.5x faster than the json module); whatever it refuses (malformed JSON, and the
-    few things Python's json module accepts that strict JSON does not: NaN, lone surrogates, 1e400; bytes that are
-    not UTF-8) goes through
-    parse_line_stdlib, which gives the error message or the value Python's json module gives.
+    msgspec decodes the line (2.5x faster than the json module). Whatever it refuses goes through
+    parse_line_stdlib, which gives the error message or the value Python's json module gives: malformed JSON, bytes
+    that are not UTF-8, and the few things the json module accepts that strict JSON does not (NaN, 1e400, lone
+    surrogates).
     """
     if raw.startswith(UTF8_BOM):
         raw = raw[len(UTF8_BOM) :]
