@@ -73,7 +73,7 @@ run: install
 test: install install-bench browser
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Not part of `make test` (its smoke at scale 0.01 is). Scale 10 takes ~35 min a repeat (dlt ~50 more): SCALES="0.1 1" skips it.
+# Not part of `make test` (its smoke at scale 0.01 is). Scale 10 takes ~20 min a repeat (dlt ~50 more): SCALES="0.1 1" skips it.
 bench: install install-bench
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater bench --scales "$(SCALES)" --repeats $(REPEATS) $(BENCH_ARGS)
 
