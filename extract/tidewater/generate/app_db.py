@@ -793,35 +793,50 @@ def _ensure_schema(cur: Any, tables: dict[str, str]) -> None:
 
 def app_database_is_current(conninfo: str, data: AppData) -> bool:
     """True when the database already holds exactly this generation (same seed, scale, rows, row counts)."""
+    config = data.config
+    counts = {table: len(rows) for table, rows in data.tables().items()}
+    return database_holds(conninfo, config, fingerprint(copy_payloads(data), config.anomaly), counts)
+
+
+def stored_generation(conninfo: str) -> tuple[int, Decimal, str, int] | None:
+    """The database's record of its generation: seed, scale, fingerprint, days advanced (None without one)."""
     import psycopg
 
-    config = data.config
-    expected = fingerprint(copy_payloads(data), config.anomaly)
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
         cur.execute("select to_regclass('public._generation')")
         row = cur.fetchone()
         if row is None or row[0] is None:
-            return False
+            return None
         cur.execute(
             "select column_name from information_schema.columns "
             "where table_schema = 'public' and table_name = '_generation' and column_name = 'days_advanced'"
         )
         if cur.fetchone() is None:
-            return False
+            return None
         cur.execute("select seed, scale, fingerprint, days_advanced from public._generation")
         stored = cur.fetchall()
-        if [row[:3] for row in stored] != [(config.seed, Decimal(repr(config.scale)), expected)]:
-            return False
-        if stored[0][3] > 0:
-            return True  # this generation, moved on by `advance`: its rows changed on purpose
-        for table, rows in data.tables().items():
+    return stored[0] if len(stored) == 1 else None
+
+
+def database_holds(conninfo: str, config: GenerationConfig, expected: str, counts: dict[str, int]) -> bool:
+    """True when the database holds the generation of `config` with fingerprint `expected` and these row counts
+    (the counts are not checked once days were advanced on it: its rows changed on purpose)."""
+    import psycopg
+
+    stored = stored_generation(conninfo)
+    if stored is None or stored[:3] != (config.seed, Decimal(repr(config.scale)), expected):
+        return False
+    if stored[3] > 0:
+        return True  # this generation, moved on by `advance`
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
+        for table, expected_count in counts.items():
             cur.execute("select to_regclass(%s)", (f"public.{table}",))
             found = cur.fetchone()
             if found is None or found[0] is None:
                 return False
             cur.execute(f"select count(*) from public.{table}")
             count = cur.fetchone()
-            if count is None or count[0] != len(rows):
+            if count is None or count[0] != expected_count:
                 return False
     return True
 

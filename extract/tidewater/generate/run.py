@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from .advance import ADVANCE_FILE, ADVANCE_FILE_PREFIX, remove_advanced_files
-from .app_db import AppData, app_database_is_current, build_app_data, load_app_database
+from .app_db import (
+    AppData,
+    app_database_is_current,
+    build_app_data,
+    database_holds,
+    load_app_database,
+    stored_generation,
+)
 from .config import GenerationConfig
 from .events import write_events
 from .files import write_if_changed
@@ -176,22 +183,8 @@ def _generated_files(landing_dir: Path) -> dict[str, list[int]]:
     return files
 
 
-def _database_generation(conninfo: str) -> tuple[int, Decimal, str, int] | None:
-    """The database's record of its generation: seed, scale, fingerprint, days advanced (None if there is none)."""
-    import psycopg
-
-    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
-        cur.execute("select to_regclass('public._generation')")
-        found = cur.fetchone()
-        if found is None or found[0] is None:
-            return None
-        cur.execute("select seed, scale, fingerprint, days_advanced from public._generation")
-        rows = cur.fetchall()
-    return rows[0] if len(rows) == 1 else None
-
-
 def record_generation(config: GenerationConfig, landing_dir: Path, conninfo: str) -> None:
-    generation = _database_generation(conninfo)
+    generation = stored_generation(conninfo)
     if generation is None:
         return
     record = {
@@ -209,10 +202,8 @@ def unchanged_generation(config: GenerationConfig, landing_dir: Path, conninfo: 
 
     Unchanged means: the recorded files are there with the same size and mtime (the generator never touches a file
     whose bytes are the same, and nothing else was added beside them), and the database holds the recorded
-    generation, with this generation's row counts unless days were advanced on it (as `app_database_is_current`).
+    generation with its row counts (`database_holds`, the check `app_database_is_current` makes).
     """
-    import psycopg
-
     try:
         record = json.loads((landing_dir / FILES_RECORD).read_text())
         document = json.loads((landing_dir / SUMMARY_FILE).read_text())
@@ -222,18 +213,9 @@ def unchanged_generation(config: GenerationConfig, landing_dir: Path, conninfo: 
         return None
     if record.get("files") != _generated_files(landing_dir):
         return None
-    generation = _database_generation(conninfo)
-    if generation is None or generation[:3] != (config.seed, Decimal(repr(config.scale)), record["fingerprint"]):
-        return None
     counts = document["counts"]
-    if generation[3] == 0:
-        with psycopg.connect(conninfo) as conn:
-            for table, expected in counts["app_db"].items():
-                found = conn.execute("select to_regclass(%s)", (f"public.{table}",)).fetchone()
-                if found is None or found[0] is None:
-                    return None
-                if conn.execute(f"select count(*) from public.{table}").fetchone() != (expected,):
-                    return None
+    if not database_holds(conninfo, config, record["fingerprint"], counts["app_db"]):
+        return None
     events = {**counts["events"], "files_written": 0, "files_unchanged": counts["events"]["files"]}
     events["stale_files_removed"] = 0
     marketing = {**counts["marketing"], "file_written": False}
