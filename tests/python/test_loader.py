@@ -4,9 +4,12 @@ nothing: checked with the real plugins in the environments Meltano installed the
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
 from pathlib import Path
 
+import duckdb
 from conftest import BIN, TEST_SCALE, TEST_SEED, meltano_run_alone
 from tidewater import warehouse
 from tidewater.generate import GenerationConfig, generate
@@ -231,6 +234,62 @@ def test_batches_the_loader_cannot_load_faithfully_stop_it_with_the_reason(tmp_p
     mixed = _load_messages(tmp_path, [schema, batch, record])
     assert mixed.returncode != 0
     assert "a RECORD message for stream things in a run of BATCH messages" in mixed.stderr
+
+
+def _start_loader(tmp_path: Path, messages: list[dict], wait_seconds: float) -> subprocess.Popen[str]:
+    config = tmp_path / "loader.json"
+    config.write_text(json.dumps({"filepath": str(tmp_path / "wh.duckdb"), "default_target_schema": "raw"}))
+    singer = tmp_path / "messages.jsonl"
+    singer.write_text("".join(json.dumps(message) + "\n" for message in messages))
+    with singer.open() as stdin:
+        return subprocess.Popen(
+            [str(LOADER), "--config", str(config)],
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "TIDEWATER_WAREHOUSE_WAIT_SECONDS": str(wait_seconds)},
+        )
+
+
+def test_loaders_wait_their_turn_on_the_warehouse_and_give_up_with_the_reason(tmp_path: Path) -> None:
+    """`tidewater run` loads the sources side by side into one DuckDB file, which one process at a time may write:
+    a loader that finds it held waits, then loads everything once it is free; held too long, it stops and says so."""
+    schema = {
+        "type": "SCHEMA",
+        "stream": "things",
+        "key_properties": ["thing_id"],
+        "schema": {"properties": {"thing_id": {"type": ["integer"]}, "name": {"type": ["null", "string"]}}},
+    }
+    batch_file = tmp_path / "things.jsonl"
+    batch_file.write_text('{"thing_id": 1, "name": "a"}\n{"thing_id": 2, "name": "b"}\n')
+    batch = {"type": "BATCH", "stream": "things", "encoding": {"format": "jsonl"}, "manifest": [batch_file.as_uri()]}
+    state = {"type": "STATE", "value": {"bookmarks": {"things": {"replication_key_value": 2}}}}
+    wh = tmp_path / "wh.duckdb"
+
+    holder = duckdb.connect(str(wh))  # another process's load, or a user's open session
+    loader = _start_loader(tmp_path, [schema, batch, state], wait_seconds=120)
+    try:
+        time.sleep(3)
+        assert loader.poll() is None, "the loader did not wait for the warehouse"
+    finally:
+        holder.close()
+    out, err = loader.communicate(timeout=120)
+    assert loader.returncode == 0, err[-3000:]
+    assert json.loads(out.strip().splitlines()[-1]) == state["value"]
+    with warehouse.connect(wh) as connection:
+        assert connection.execute("select thing_id, name from raw.things order by 1").fetchall() == [(1, "a"), (2, "b")]
+
+    record = {"type": "RECORD", "stream": "things", "record": {"thing_id": 3, "name": "c"}}
+    holder = duckdb.connect(str(wh))
+    try:
+        out, err = _start_loader(tmp_path, [schema, record, state], wait_seconds=1).communicate(timeout=120)
+    finally:
+        holder.close()
+    assert "stayed locked by another process" in err and "TIDEWATER_WAREHOUSE_WAIT_SECONDS" in err, err[-3000:]
+    assert not out.strip(), "a loader that loaded nothing emitted state"
+    with warehouse.connect(wh) as connection:
+        assert connection.execute("select count(*) from raw.things").fetchone() == (2,)
 
 
 def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_path: Path) -> None:

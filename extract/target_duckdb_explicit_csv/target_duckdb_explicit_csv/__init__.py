@@ -17,17 +17,21 @@ Each batch's staging table is a TEMP table without a key (in memory; the library
 with a key index, dropped after the batch): the merge into the real table is unchanged and keeps its keys unique.
 
 A tap that writes Singer BATCH messages (tap-landing-zone) has its batch files loaded by DuckDB: see batches.py.
+The warehouse is opened only while the loader writes to it, so the loads of several sources can run side by side
+(see shared_warehouse.py).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import target_duckdb
 from target_duckdb import db_sync
 
 from target_duckdb_explicit_csv import batches
+from target_duckdb_explicit_csv.shared_warehouse import SharedWarehouseConnection, wait_seconds_from_environment
 
 SNIFFED_COPY_OPTIONS = "WITH (new_line '\\r\\n')"
 MAX_LINE_SIZE = 128 * 1024 * 1024
@@ -129,11 +133,38 @@ def main() -> None:
     db_sync.DbSync.record_primary_key_string = record_primary_key_string
     db_sync.DbSync.create_table_query = create_table_query
     original_connect = target_duckdb.duckdb_connect
+    library_flush_streams = target_duckdb.flush_streams
+    shared: list[SharedWarehouseConnection] = []
 
     def connect(config: dict[str, Any]) -> ExplicitCsvConnection:
+        """The warehouse, opened when a statement needs it (the library opened it at once, until the end)."""
+        errors = target_duckdb.validate_config(config)
+        if errors:  # as the library's duckdb_connect
+            target_duckdb.LOGGER.error("Invalid configuration:\n   * %s", "\n   * ".join(errors))
+            sys.exit(1)
+        path = str(config.get("path", config.get("filepath")))
+        connection = SharedWarehouseConnection(
+            lambda: original_connect(config), wait_seconds=wait_seconds_from_environment(), label=path
+        )
+        shared.append(connection)
         options = explicit_copy_options(config.get("delimiter", ","), config.get("quotechar", '"'))
-        return ExplicitCsvConnection(original_connect(config), options)
+        return ExplicitCsvConnection(connection, options)
+
+    def flush_streams(*args: Any, **kwargs: Any) -> Any:
+        """The library's flush of RECORD messages, then the warehouse is let go until the next one."""
+        flushed_state = library_flush_streams(*args, **kwargs)
+        for connection in shared:
+            connection.release()
+        return flushed_state
 
     target_duckdb.duckdb_connect = connect
+    target_duckdb.flush_streams = flush_streams
     target_duckdb.persist_lines = batches.persist_lines
     target_duckdb.main()
+    for connection in shared:
+        if connection.waited >= 1:
+            target_duckdb.LOGGER.info(
+                "Waited %.1f s in all for other loaders to let go of the warehouse (%d turns)",
+                connection.waited,
+                connection.turns,
+            )

@@ -8,8 +8,13 @@ The rows are the ones the CSV path gives: every value is read as text and cast b
 the CSV COPY does, and an empty string becomes NULL, as `DbSync.record_to_flattened` makes it. `_sdc_batched_at` is
 when the file was staged and `_sdc_extracted_at` when the tap wrote it (a BATCH message carries no extraction time).
 
-State is emitted only once everything it covers is merged: a STATE message is held while rows are staged, and
-emitted after the merge. A kill loses only staged rows whose state was never emitted; the tap reads them again.
+The files of each stream wait on disk until `batch_size_rows` lines have arrived (or the stream ends); then the
+warehouse is opened, every waiting file is read into the stream's staging table, merged, and the warehouse let go
+(shared_warehouse.py), so another source's loader can take its turn while this tap writes its next files.
+
+State is emitted only once everything it covers is merged: a STATE message is held while files wait, and emitted
+after the merge; the files are deleted then. A kill loses only files whose state was never emitted; the tap writes
+them again.
 
 A run is either RECORD messages (target-duckdb's own loop) or BATCH messages (this one): the first of the two that
 arrives decides, and a message of the other kind later stops the load with an error.
@@ -17,6 +22,7 @@ arrives decides, and a message of the other kind later stops the load with an er
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import os
@@ -75,8 +81,15 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def count_lines(path: str) -> int:
+    """Lines in a JSON-lines batch file (one record each), gzipped or not."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as file:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+
+
 class BatchLoader:
-    """Loads the batch files of each stream into a staging table and merges it every `batch_size_rows` rows."""
+    """Merges the batch files of each stream every `batch_size_rows` lines, taking a turn on the warehouse each time."""
 
     def __init__(self, connection: Any, config: dict[str, Any]) -> None:
         self.connection = connection
@@ -84,7 +97,8 @@ class BatchLoader:
         self.batch_size_rows = int(config.get("batch_size_rows", target_duckdb.DEFAULT_BATCH_SIZE_ROWS))
         self.with_metadata = bool(config.get("add_metadata_columns") or config.get("hard_delete"))
         self.streams: dict[str, db_sync.DbSync] = {}
-        self.staged: dict[str, tuple[str, int]] = {}  # stream -> (staging table, rows staged)
+        self.waiting: dict[str, list[str]] = {}  # stream -> batch files not merged yet
+        self.waiting_lines = 0
         self.state: Any = None  # the latest state, not emitted yet
 
     def persist(self, lines: Iterable[str]) -> None:
@@ -92,12 +106,12 @@ class BatchLoader:
             message = json.loads(line)
             message_type = message.get("type")
             if message_type == "BATCH":
-                self.stage(message)
-                if sum(rows for _, rows in self.staged.values()) >= self.batch_size_rows:
+                self.wait(message)
+                if self.waiting_lines >= self.batch_size_rows:
                     self.merge_all()
             elif message_type == "STATE":
                 self.state = message["value"]
-                if not self.staged:
+                if not self.waiting:
                     self.emit_state()
             elif message_type == "SCHEMA":
                 self.schema(message)
@@ -114,8 +128,8 @@ class BatchLoader:
     def schema(self, message: dict[str, Any]) -> None:
         """As target-duckdb's SCHEMA handling: the table is created or altered to the stream's schema."""
         stream = message["stream"]
-        if stream in self.staged:
-            self.merge_all()  # the staged rows have the previous schema's columns
+        if stream in self.waiting:
+            self.merge_all()  # the waiting files have the previous schema's columns
         if "key_properties" not in message:
             raise BatchLoadError("key_properties field is required")
         if self.config.get("primary_key_required", True) and not message["key_properties"]:
@@ -128,25 +142,32 @@ class BatchLoader:
         sync.create_schema_if_not_exists()
         sync.sync_table()
         self.streams[stream] = sync
+        self.release()
 
-    def stage(self, message: dict[str, Any]) -> None:
+    def wait(self, message: dict[str, Any]) -> None:
+        """Note the message's files; they are read at the next merge."""
         stream = message["stream"]
         if stream not in self.streams:
             raise BatchLoadError(f"a BATCH message for stream {stream} was encountered before its schema")
         encoding = message.get("encoding") or {}
         if encoding.get("format") not in JSON_LINES_FORMATS:
             raise BatchLoadError(f"batch files of stream {stream} are {encoding}; this loader reads JSON lines")
-        sync = self.streams[stream]
-        table, rows = self.staged.get(stream) or (sync.table_name(stream, is_temporary=True), 0)
-        if not rows:
-            self.connection.execute(sync.create_table_query(table_name=table, is_temporary=True))
         for url in message["manifest"]:
             path = file_path(url)
+            self.waiting_lines += count_lines(path)
+            self.waiting.setdefault(stream, []).append(path)
+
+    def stage(self, stream: str, files: list[str]) -> tuple[str, int]:
+        """The stream's files in a new staging table (a TEMP table: it lives as long as this turn)."""
+        sync = self.streams[stream]
+        table = sync.table_name(stream, is_temporary=True)
+        self.connection.execute(sync.create_table_query(table_name=table, is_temporary=True))
+        rows = 0
+        for path in files:
             extracted_at = datetime.fromtimestamp(os.stat(path).st_mtime, tz=UTC).replace(tzinfo=None)
             self.connection.execute(self.insert_query(sync, table, path, extracted_at))
             rows += self.connection.fetchone()[0]
-            os.unlink(path)  # staged; until the merge, the state that covers it is not emitted
-        self.staged[stream] = (table, rows)
+        return table, rows
 
     def insert_query(self, sync: db_sync.DbSync, table: str, path: str, extracted_at: datetime) -> str:
         file_columns = [name for name in sync.flatten_schema if not (self.with_metadata and name in METADATA_TIMES)]
@@ -164,14 +185,20 @@ class BatchLoader:
         )
 
     def merge_all(self) -> None:
-        for stream in list(self.staged):
-            self.merge(stream)
+        """One turn on the warehouse: every waiting file merged; then the files go and the state is emitted."""
+        waiting, self.waiting, self.waiting_lines = self.waiting, {}, 0
+        for stream, files in waiting.items():
+            self.merge(stream, files)
+        self.release()
+        for files in waiting.values():
+            for path in files:
+                os.unlink(path)
         if self.state is not None:
             self.emit_state()
 
-    def merge(self, stream: str) -> None:
+    def merge(self, stream: str, files: list[str]) -> None:
         """target-duckdb's merge of a batch: UPDATE the rows whose key is there, INSERT the others."""
-        table, rows = self.staged.pop(stream)
+        table, rows = self.stage(stream, files)
         sync = self.streams[stream]
         sync.logger.info("Loading %d rows into '%s'", rows, sync.table_name(stream, False))
         keys = db_sync.primary_column_names(sync.stream_schema_message)
@@ -191,6 +218,12 @@ class BatchLoader:
         self.connection.execute(f"DROP TABLE {table}")
         if self.config.get("hard_delete"):
             sync.delete_rows(stream)
+
+    def release(self) -> None:
+        """Let go of the warehouse until the next turn (a plain DuckDB connection, in tests, stays open)."""
+        release = getattr(self.connection, "release", None)
+        if release is not None:
+            release()
 
     def emit_state(self) -> None:
         if self.state is not None:
