@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"{elementary.config_file()}"
                     )
                 command = elementary.monitor_command(paths, webhook)
-            result = subprocess.run(command, env=elementary.env(paths), cwd=paths.project_root, check=False)
+            environment = elementary.env(paths, read_only=args.command == "report")
+            result = subprocess.run(command, env=environment, cwd=paths.project_root, check=False)
             if result.returncode != 0:
                 raise TidewaterError(f"`edr {command[1]}` failed (exit {result.returncode})")
             if args.command == "report":

@@ -103,5 +103,10 @@ def monitor_command(paths: Paths, webhook: str) -> list[str]:
     return [str(edr()), "monitor", *_common_args(paths), "--slack-webhook", webhook, "--group-by", "alert"]
 
 
-def env(paths: Paths) -> dict[str, str]:
-    return _edr_env(paths)
+# profiles.yml's `elementary` profile opens the warehouse with this DuckDB access mode.
+ACCESS_MODE_VARIABLE = "TIDEWATER_ELEMENTARY_ACCESS_MODE"
+
+
+def env(paths: Paths, *, read_only: bool = False) -> dict[str, str]:
+    """edr's environment; `read_only` for the report, which only reads and can then run beside other readers."""
+    return {**_edr_env(paths), ACCESS_MODE_VARIABLE: "READ_ONLY" if read_only else "AUTOMATIC"}

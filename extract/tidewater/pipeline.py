@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,13 +20,12 @@ from tidewater.generate import advance as time_moves
 from tidewater.paths import Paths, venv_tool
 from tidewater.postgres import Connection, PostgresServer
 
-# Each source's Meltano pipeline, in the order they run.
-EL_TASKS: tuple[tuple[str, str], ...] = (
-    ("app database (PostgreSQL)", "tap-postgres"),
-    ("event landing zone (JSON lines)", "tap-landing-zone"),
-    ("marketing spreadsheet (CSV)", "tap-spreadsheets"),
+# Each source's Meltano pipeline: its extractor and its own loader (they run side by side; meltano/jobs.meltano.yml).
+EL_TASKS: tuple[tuple[str, str, str], ...] = (
+    ("app database (PostgreSQL)", "tap-postgres", "target-duckdb-app"),
+    ("event landing zone (JSON lines)", "tap-landing-zone", "target-duckdb-events"),
+    ("marketing spreadsheet (CSV)", "tap-spreadsheets", "target-duckdb-marketing"),
 )
-LOADER = "target-duckdb"
 # Where each extractor lands (its load_schema in meltano.yml).
 RAW_SCHEMAS = {"tap-postgres": "raw_app", "tap-landing-zone": "raw_events", "tap-spreadsheets": "raw_marketing"}
 # Tables a tap writes about its input rather than rows of it (tap-landing-zone's list of files).
@@ -43,6 +43,11 @@ class RunReport:
     el_rows: dict[str, int] = field(default_factory=dict)  # rows in each extractor's raw schema after the load
     dbt_results: dict[str, int] = field(default_factory=dict)
     rows_per_layer: list[tuple[str, int, int]] = field(default_factory=list)
+
+    def wall_seconds(self) -> float:
+        """From the first step's start to the last one's end (some steps run side by side)."""
+        ends = [self.started[name] + seconds for name, seconds in self.timings.items() if name in self.started]
+        return max(ends) - min(self.started.values()) if ends else 0.0
 
 
 class Step:
@@ -177,40 +182,51 @@ def business_now_env(connection: Connection, config: GenerationConfig) -> dict[s
 
 
 def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
-    meltano = venv_tool("meltano")
+    """Every source's Meltano pipeline at once: the taps read side by side, and their loaders take turns on the
+    warehouse (each opens it only to merge a batch). A failed pipeline does not stop the others; once all have ended,
+    the failures are reported together."""
     # Batch files a killed load left behind: their state was never emitted, so the tap writes those lines again.
     shutil.rmtree(paths.batches_dir, ignore_errors=True)
-    for label, extractor in EL_TASKS:
-        started = time.monotonic()
-        report.started[f"el {extractor}"] = time.time()
-        # --refresh-catalog: discover the source again, so a column added upstream is extracted (and reaches raw).
-        # --force: a run killed earlier leaves its job marked running; the run lock already keeps runs apart.
-        run_logged(
-            [
-                meltano,
-                "--env-file",
-                str(paths.env_file),
-                "--log-level",
-                "info",
-                "run",
-                "--refresh-catalog",
-                "--force",
-                extractor,
-                LOADER,
-            ],
-            env=env,
-            cwd=paths.project_root,
-            log_file=paths.logs_dir / f"el-{extractor}.log",
-            heartbeat=f"loading {label}",
-            name=f"meltano run {extractor} {LOADER}",
-        )
-        elapsed = time.monotonic() - started
-        report.timings[f"el {extractor}"] = elapsed
-        say(f"    {label}: {elapsed:.1f} s")
+    with ThreadPoolExecutor(max_workers=len(EL_TASKS), thread_name_prefix="el") as pool:
+        running = [pool.submit(_extract_load_one, paths, env, report, *task) for task in EL_TASKS]
+        failures = [str(error) for error in (future.exception() for future in running) if error is not None]
+    if failures:
+        raise TidewaterError("\n    ".join(failures))
     counts = warehouse.table_counts(paths.warehouse, tuple(RAW_SCHEMAS.values()))
     for extractor, schema in RAW_SCHEMAS.items():
         tables = counts.get(schema, {})
         report.el_rows[f"el {extractor}"] = sum(n for table, n in tables.items() if table not in RAW_METADATA_TABLES)
+
+
+def _extract_load_one(
+    paths: Paths, env: dict[str, str], report: RunReport, label: str, extractor: str, loader: str
+) -> None:
+    started = time.monotonic()
+    report.started[f"el {extractor}"] = time.time()
+    # --refresh-catalog: discover the source again, so a column added upstream is extracted (and reaches raw).
+    # --force: a run killed earlier leaves its job marked running; the run lock already keeps runs apart.
+    run_logged(
+        [
+            venv_tool("meltano"),
+            "--env-file",
+            str(paths.env_file),
+            "--log-level",
+            "info",
+            "run",
+            "--refresh-catalog",
+            "--force",
+            extractor,
+            loader,
+        ],
+        env=env,
+        cwd=paths.project_root,
+        log_file=paths.logs_dir / f"el-{extractor}.log",
+        heartbeat=f"loading {label}",
+        name=f"meltano run {extractor} {loader}",
+    )
+    elapsed = time.monotonic() - started
+    report.timings[f"el {extractor}"] = elapsed
+    say(f"    {label}: {elapsed:.1f} s")
 
 
 def dbt(paths: Paths, env: dict[str, str], *args: str, log_name: str, echo_all: bool = True) -> None:
@@ -240,17 +256,17 @@ def keep_build_results(paths: Paths) -> dict[str, int]:
     return counts
 
 
-def observability(paths: Paths, report: RunReport) -> None:
-    """Elementary's report (one self-contained HTML file) and, when a webhook is configured, its alerts."""
-    with Step(report, "Elementary report (edr report)"):
-        run_logged(
-            elementary.report_command(paths),
-            env=elementary.env(paths),
-            cwd=paths.project_root,
-            log_file=paths.logs_dir / "edr-report.log",
-            heartbeat="building the Elementary report",
-        )
-        say(f"    {elementary.report_file(paths)} ({elementary.report_file(paths).stat().st_size / 1e6:.1f} MB)")
+def docs_and_report(paths: Paths, env: dict[str, str], report: RunReport) -> None:
+    """The docs and Elementary's report only read the warehouse: both open it read-only and run side by side.
+    Then, when a webhook is configured, Elementary's alerts (edr monitor records what it sent, so it writes)."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="read") as pool:
+        running = [
+            pool.submit(_docs, paths, {**env, warehouse.READ_ONLY_VARIABLE: "1"}, report),
+            pool.submit(_elementary_report, paths, report),
+        ]
+        failures = [str(error) for error in (future.exception() for future in running) if error is not None]
+    if failures:
+        raise TidewaterError("\n    ".join(failures))
     webhook = elementary.alert_webhook()
     if webhook:
         with Step(report, "Elementary alerts (edr monitor)"):
@@ -260,6 +276,24 @@ def observability(paths: Paths, report: RunReport) -> None:
                 cwd=paths.project_root,
                 log_file=paths.logs_dir / "edr-monitor.log",
             )
+
+
+def _docs(paths: Paths, env: dict[str, str], report: RunReport) -> None:
+    with Step(report, "dbt docs generate --static"):
+        dbt(paths, env, "docs", "generate", "--static", log_name="dbt-docs", echo_all=False)
+
+
+def _elementary_report(paths: Paths, report: RunReport) -> None:
+    """Elementary's report: one self-contained HTML file."""
+    with Step(report, "Elementary report (edr report)"):
+        run_logged(
+            elementary.report_command(paths),
+            env=elementary.env(paths, read_only=True),
+            cwd=paths.project_root,
+            log_file=paths.logs_dir / "edr-report.log",
+            heartbeat="building the Elementary report",
+        )
+        say(f"    {elementary.report_file(paths)} ({elementary.report_file(paths).stat().st_size / 1e6:.1f} MB)")
 
 
 def run(
@@ -327,9 +361,7 @@ def _run(
     with Step(report, "dbt source freshness"):
         dbt(paths, env, "source", "freshness", log_name="dbt-source-freshness", echo_all=False)
     if docs:
-        with Step(report, "dbt docs generate --static"):
-            dbt(paths, env, "docs", "generate", "--static", log_name="dbt-docs", echo_all=False)
-        observability(paths, report)
+        docs_and_report(paths, env, report)
     report.rows_per_layer = warehouse.rows_per_layer(warehouse.table_counts(paths.warehouse))
     write_timings(paths, report)
     return report
@@ -364,4 +396,4 @@ def print_summary(paths: Paths, report: RunReport) -> None:
             tests[status] = tests.get(status, 0) + count
     if tests:
         say("  dbt tests: " + ", ".join(f"{count} {status}" for status, count in sorted(tests.items())))
-    say(f"  total time: {sum(v for k, v in report.timings.items() if not k.startswith('el ')):.0f} s")
+    say(f"  total time: {report.wall_seconds():.0f} s")

@@ -13,6 +13,9 @@ import duckdb
 
 from tidewater.errors import TidewaterError
 
+# dbt opens the warehouse read-only when this is 1 (the dbt-duckdb plugin in duckdb_read_only.py, profiles.yml).
+READ_ONLY_VARIABLE = "TIDEWATER_WAREHOUSE_READ_ONLY"
+
 # Schemas in the order data flows through them.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("raw", ("raw_app", "raw_events", "raw_marketing")),

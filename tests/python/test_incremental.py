@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import BIN, TEST_SCALE, tidewater_cli
-from tidewater import warehouse
+from tidewater import pipeline, warehouse
 from tidewater.paths import PROJECT_ROOT, Paths
 from tidewater.postgres import PostgresServer
 
@@ -218,7 +218,8 @@ def test_rerunning_the_same_day_changes_no_mart_row_and_a_second_writer_is_refus
 
 
 def _state(paths: Paths, extractor: str) -> dict:
-    return json.loads((paths.meltano_state_dir / f"dev:{extractor}-to-target-duckdb" / "state.json").read_text())
+    loader = next(loader for _, tap, loader in pipeline.EL_TASKS if tap == extractor)
+    return json.loads((paths.meltano_state_dir / f"dev:{extractor}-to-{loader}" / "state.json").read_text())
 
 
 def test_postgres_down_during_extract_fails_clearly_keeps_the_bookmark_and_the_next_run_catches_up(
