@@ -17,6 +17,7 @@ from typing import Any
 
 from .app_db import AppData, datetime_to_ms
 from .config import MS_PER_DAY, GenerationConfig
+from .draws import Weighted, choice, randint
 from .files import write_if_changed
 from .seasonality import day_start_ms, random_ms_in_day, traffic_weights
 from .spreadsheet import PAID_CHANNELS
@@ -93,12 +94,9 @@ def _cum(pairs: tuple[tuple[Any, int], ...]) -> tuple[list[Any], list[int]]:
 SPIKE_SEQ_START = 1 << 48
 
 
-def _splitmix64(x: int) -> int:
-    """A bijection of 64-bit integers: unique, random-looking event ids from a counter."""
-    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    return x ^ (x >> 31)
+# "HH:MM:SS" of every second of a day, and "mmm" of every millisecond of a second: a timestamp is two lookups.
+_CLOCK = tuple(f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60))
+_MILLIS = tuple(f"{ms:03d}" for ms in range(1000))
 
 
 # Session kinds (_SPIKE_BOT: a bot session of the `bot_spike` anomaly, written from its own random stream)
@@ -301,40 +299,36 @@ class _Writer:
         popularity = list(range(1, len(products) + 1))
         random.Random(config.stream_seed("event-products")).shuffle(popularity)
         self.product_cum = list(accumulate(1.0 / (rank + 4) for rank in popularity))
-        self.referrers = {ch: ([_json_str(r) for r, _ in pairs], list(accumulate(w for _, w in pairs)))
+        self.product_total = self.product_cum[-1]
+        self.referrers = {ch: Weighted([_json_str(r) for r, _ in pairs], list(accumulate(w for _, w in pairs)))
                           for ch, pairs in REFERRERS.items()}  # fmt: skip
 
     # -- helpers ------------------------------------------------------------------------------------------
-    def timestamp_json(self, ms: int, day: int) -> str:
-        rest = ms - self.first_day_ms - day * MS_PER_DAY
-        h, rest = divmod(rest, 3_600_000)
-        m, rest = divmod(rest, 60_000)
-        s, milli = divmod(rest, 1000)
-        if self.rng.random() >= RATE_OTHER_TIMESTAMP:
-            return f'"{self.prefixes[day]}{h:02d}:{m:02d}:{s:02d}.{milli:03d}Z"'
+    def other_timestamp_json(self, ms: int, day: int, second: int) -> str:
+        """`occurred_at` in one of the other formats (space instead of T, no milliseconds; or epoch ms), as JSON."""
         self.counts["other_timestamp_format_lines"] += 1
         if self.rng.random() < 0.5:
-            return f'"{self.day_names[day]} {h:02d}:{m:02d}:{s:02d}"'
+            return f'"{self.day_names[day]} {_CLOCK[second]}"'
         return str(ms)
 
     def product_at(self, ms: int) -> int:
-        rng = self.rng
+        random, product_ids, product_cum = self.rng.random, self.product_ids, self.product_cum
         for _ in range(6):
-            pid = self.product_ids[bisect_right(self.product_cum, rng.random() * self.product_cum[-1])]
+            pid = product_ids[bisect_right(product_cum, random() * self.product_total)]
             if self.product_created[pid] <= ms:
                 return pid
-        return self.product_ids[0]
+        return product_ids[0]
 
     def landing(self, channel: str, ms: int) -> tuple[str, str, str]:
         """(page_url, referrer JSON, utm_source JSON) of a session's first page view."""
-        refs, cum = self.referrers[channel]
-        referrer = self.rng.choices(refs, cum_weights=cum)[0]
+        rng = self.rng
+        referrer = self.referrers[channel].pick(rng.random)
         utm = f'"{channel}"' if channel in PAID_CHANNELS else "null"
-        roll = self.rng.random()
+        roll = rng.random()
         if channel == "direct" or roll < 0.3:
             url = "/"
         elif roll < 0.65:
-            url = f"/category/{self.rng.choice(CATEGORIES)}"
+            url = f"/category/{choice(rng.getrandbits, CATEGORIES)}"
         else:
             url = f"/products/{self.product_at(ms)}"
         return url, referrer, utm
@@ -348,26 +342,40 @@ class _Writer:
         self, ms: int, event_type: str, customer: str, url: str, referrer: str = "null", utm: str = "null",
         product: str = "null", order: str = "null",
     ) -> None:  # fmt: skip
-        """One event: its JSON line (values already JSON-encoded), its arrival day, and the mess."""
+        """One event: its JSON line (values already JSON-encoded), its arrival day, and the mess.
+
+        Runs once per line (a million times at scale 1), so it keeps to local names and precomputed text.
+        The event id is splitmix64 of salt + sequence number (a bijection of 64-bit integers: unique,
+        random-looking ids from a counter). `occurred_at` is ISO 8601 with milliseconds, or now and then
+        (`other_timestamp_json`) another format.
+        """
         rng, counts, human = self.rng, self.counts, self.human
+        random = rng.random
         seq = self.seq
-        self.seq += 1
-        day = (ms - self.first_day_ms) // MS_PER_DAY
+        self.seq = seq + 1
+        day, rest = divmod(ms - self.first_day_ms, MS_PER_DAY)
         extra = self.human_extra if human and day >= self.drift_day else ""
+        x = (self.salt + seq + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        second, milli = divmod(rest, 1000)
+        if random() >= RATE_OTHER_TIMESTAMP:
+            occurred = f'"{self.prefixes[day]}{_CLOCK[second]}.{_MILLIS[milli]}Z"'
+        else:
+            occurred = self.other_timestamp_json(ms, day, second)
         line = (
-            f'{{"event_id":"evt_{_splitmix64((self.salt + seq) & 0xFFFFFFFFFFFFFFFF):016x}",'
-            f'"event_type":"{event_type}","occurred_at":{self.timestamp_json(ms, day)},'
+            f'{{"event_id":"evt_{x ^ (x >> 31):016x}","event_type":"{event_type}","occurred_at":{occurred},'
             f'"anonymous_id":"{self.anon}","customer_id":{customer},"page_url":"{url}","referrer":{referrer},'
             f'"utm_source":{utm},"user_agent":"{self.agent}","product_id":{product},"order_id":{order}{extra}}}'
         )
-        arrival, late = day, rng.random() < RATE_LATE
+        arrival, late = day, random() < RATE_LATE
         if late:
-            arrival = day + rng.randint(1, 3)
+            arrival = day + randint(rng.getrandbits, 1, 3)
             counts["late_lines"] += 1
-        duplicate = rng.random() < RATE_DUPLICATE
+        duplicate = random() < RATE_DUPLICATE
         if self.malformed_at and seq >= self.malformed_at[0] and event_type != "purchase" and not duplicate:
             self.malformed_at.pop(0)
-            line = line[: rng.randint(12, len(line) - 12)]  # a write cut in the middle: the event is lost
+            line = line[: randint(rng.getrandbits, 12, len(line) - 12)]  # a write cut in the middle: the event is lost
             counts["malformed_lines"] += 1
         else:
             counts["valid_distinct_events"] += 1
@@ -379,7 +387,7 @@ class _Writer:
                 counts["bot_events"] += 1
         again = None
         if duplicate:
-            again = arrival if rng.random() < 0.7 else min(day + 3, arrival + rng.randint(1, 2))
+            again = arrival if random() < 0.7 else min(day + 3, arrival + randint(rng.getrandbits, 1, 2))
             counts["duplicate_lines"] += 1
         if self.dropping:  # a session that never happened: drawn (see `drop`), not written
             return
@@ -399,11 +407,11 @@ class _Writer:
     # -- sessions -----------------------------------------------------------------------------------------
     def buy(self, purchase_ms: int, payload: tuple[Any, ...]) -> None:
         order_id, cid, views, extra, channel, (anon, agent), login = payload
-        rng = self.rng
+        bits = self.rng.getrandbits
         # Walk back from the purchase: checkout, add_to_cart, product views, the landing page view.
-        gaps = [rng.randint(30_000, 300_000), rng.randint(20_000, 240_000)]
-        gaps += [rng.randint(10_000, 180_000) for _ in range(len(views) + extra)]
-        gaps.append(rng.randint(5_000, 120_000))
+        gaps = [randint(bits, 30_000, 300_000), randint(bits, 20_000, 240_000)]
+        gaps += [randint(bits, 10_000, 180_000) for _ in range(len(views) + extra)]
+        gaps.append(randint(bits, 5_000, 120_000))
         span = sum(gaps)
         room = purchase_ms - self.config.start_ms
         if span > room:  # right at the window start: squeeze the session into the window
@@ -427,21 +435,22 @@ class _Writer:
     def browse(self, start_ms: int, n: int, payload: tuple[Any, ...]) -> None:
         (anon, agent), cid, channel = payload
         rng = self.rng
+        random, bits = rng.random, rng.getrandbits
         customer = "null" if cid is None else str(cid)
         self.session(anon, agent, True)
         url, referrer, utm = self.landing(channel, start_ms)
         self.emit(start_ms, "page_view", customer, url, referrer, utm)
         t, in_cart, last_product = start_ms, False, None
         for _ in range(n - 1):
-            t += rng.randint(5_000, 240_000)
+            t += randint(bits, 5_000, 240_000)
             if t > self.end_ms:
                 return
-            roll = rng.random()
+            roll = random()
             if roll < 0.55 or (roll >= 0.85 and last_product is None):
                 last_product = self.product_at(t)
                 self.emit(t, "product_view", customer, f"/products/{last_product}", product=str(last_product))
             elif roll < 0.85:
-                self.emit(t, "page_view", customer, f"/category/{rng.choice(CATEGORIES)}")
+                self.emit(t, "page_view", customer, f"/category/{choice(bits, CATEGORIES)}")
             elif not in_cart or roll < 0.95:
                 in_cart = True
                 self.emit(t, "add_to_cart", customer, f"/products/{last_product}", product=str(last_product))
@@ -451,24 +460,27 @@ class _Writer:
     def bot(self, start_ms: int, n: int, payload: tuple[str, str]) -> None:
         anon, agent = payload
         rng = self.rng
+        random, bits = rng.random, rng.getrandbits
         self.session(anon, agent, False)
         t = start_ms
         for _ in range(n):
             if t > self.end_ms:
                 return
-            roll = rng.random()
+            roll = random()
             if roll < 0.7:
-                url = f"/products/{self.product_ids[rng.randrange(len(self.product_ids))]}"
+                url = f"/products/{choice(bits, self.product_ids)}"
             elif roll < 0.92:
-                url = f"/category/{rng.choice(CATEGORIES)}"
+                url = f"/category/{choice(bits, CATEGORIES)}"
             else:
                 url = "/"
             self.emit(t, "page_view", "null", url)
-            t += rng.randint(400, 8_000)
+            t += randint(bits, 400, 8_000)
 
     # -- files --------------------------------------------------------------------------------------------
     def flush(self, before_day: int) -> None:
-        self.flushed_before = max(self.flushed_before, before_day)
+        if before_day <= self.flushed_before:
+            return  # days before `flushed_before` are written already, and no line can arrive on them any more
+        self.flushed_before = before_day
         for day in sorted(d for d in self.buckets if d < before_day):
             on_time, appended = self.buckets.pop(day)
             on_time.sort()
