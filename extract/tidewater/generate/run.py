@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -124,10 +126,32 @@ def _timed(function: Callable[..., T], *args: object) -> tuple[T, float]:
     return function(*args), time.perf_counter() - started
 
 
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (reference counting still frees everything).
+
+    A generation holds millions of objects for its whole run (the rows, the sessions, the day buckets) and
+    makes next to no reference cycles (a few dozen objects at scale 1), but the collector, triggered by the
+    allocations, walks the growing heap again and again: without it a generation takes about a third less CPU.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def generate(
     config: GenerationConfig, landing_dir: Path, conninfo: str | None, *, force_reload: bool = False
 ) -> Summary:
     """Generate all sources. With `conninfo` None the database is left alone (files only)."""
+    with _without_cyclic_gc():
+        return _generate(config, landing_dir, conninfo, force_reload=force_reload)
+
+
+def _generate(config: GenerationConfig, landing_dir: Path, conninfo: str | None, *, force_reload: bool) -> Summary:
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     landing_dir = Path(landing_dir)
