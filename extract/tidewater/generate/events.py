@@ -17,7 +17,7 @@ from typing import Any
 
 from .app_db import AppData, datetime_to_ms
 from .config import MS_PER_DAY, GenerationConfig
-from .draws import Weighted, choice, randint
+from .draws import Weighted, below, choice, randint
 from .files import write_if_changed
 from .seasonality import day_start_ms, random_ms_in_day, traffic_weights
 from .spreadsheet import PAID_CHANNELS
@@ -117,6 +117,9 @@ class _Planner:
         self.browsers, self.browser_cum = _cum(BROWSER_USER_AGENTS)
         self.browsing, self.browsing_cum = _cum(BROWSING_CHANNELS)
         self.returning, self.returning_cum = _cum(RETURNING_CHANNELS)
+        self.browser_draw = Weighted(self.browsers, self.browser_cum)
+        self.browsing_draw = Weighted(self.browsing, self.browsing_cum)
+        self.returning_draw = Weighted(self.returning, self.returning_cum)
         self.sessions: list[tuple[Any, ...]] = []
         self.planned_events = 0
 
@@ -127,7 +130,7 @@ class _Planner:
             if anon not in self.anon_ids:
                 self.anon_ids.add(anon)
                 break
-        return anon, rng.choices(self.browsers, cum_weights=self.browser_cum)[0]
+        return anon, self.browser_draw.pick(rng.random)
 
     def device_of(self, customer_id: int, first: bool = False) -> tuple[str, str]:
         devices = self.devices.get(customer_id)
@@ -138,7 +141,7 @@ class _Planner:
                 devices.append(self.new_device())
         if first or len(devices) == 1 or self.rng.random() < 0.6:
             return devices[0]
-        return devices[self.rng.randrange(1, len(devices))]
+        return devices[1 + below(self.rng.getrandbits, len(devices) - 1)]  # randrange(1, len(devices))
 
     def add(self, anchor_ms: int, kind: int, n_events: int, payload: tuple[Any, ...]) -> None:
         self.sessions.append((anchor_ms, len(self.sessions), kind, n_events, payload))
@@ -146,6 +149,7 @@ class _Planner:
 
     def plan(self, data: AppData) -> list[tuple[Any, ...]]:
         config, rng = self.config, self.rng
+        random_, bits = rng.random, rng.getrandbits
         # Orders an anomaly removed are planned all the same (so every other session stays identical);
         # the writer leaves their sessions out.
         all_orders = data.orders
@@ -160,13 +164,13 @@ class _Planner:
             signup = order.order_id in data.signup_order_ids
             if cid is None:
                 device, login = self.new_device(), _GUEST
-                channel = rng.choices(self.browsing, cum_weights=self.browsing_cum)[0]
+                channel = self.browsing_draw.pick(random_)
             else:
                 device = self.device_of(cid, first=signup)
-                login = _LOGS_IN_AT_CHECKOUT if signup or rng.random() < 0.4 else _LOGGED_IN
-                channel = channel_of[cid] if signup else rng.choices(self.returning, cum_weights=self.returning_cum)[0]
+                login = _LOGS_IN_AT_CHECKOUT if signup or random_() < 0.4 else _LOGGED_IN
+                channel = channel_of[cid] if signup else self.returning_draw.pick(random_)
             views = products_of[order.order_id][:2]
-            extra = 0 if rng.random() < 0.6 else 1 if rng.random() < 0.75 else 2
+            extra = 0 if random_() < 0.6 else 1 if random_() < 0.75 else 2
             payload = (order.order_id, cid, tuple(views), extra, channel, device, login)
             self.add(datetime_to_ms(order.ordered_at), _BUY, 4 + len(views) + extra, payload)
 
@@ -176,41 +180,40 @@ class _Planner:
         for c in data.customers:
             if c.customer_id not in signed_up_buying:
                 created = datetime_to_ms(c.created_at)
-                anchor = max(start_ms, created - rng.randint(60_000, 600_000))
-                n = rng.randint(1, 4)
+                anchor = max(start_ms, created - randint(bits, 60_000, 600_000))
+                n = randint(bits, 1, 4)
                 device = self.device_of(c.customer_id, first=True)
                 self.add(anchor, _BROWSE, n, (device, None, c.acquisition_channel))
 
         # Browsing sessions and bots up to the target number of events; ~5% of all sessions are bots.
         weights = traffic_weights(config)
         day_cum = list(accumulate(weights))
+        first_day_ms = day_start_ms(config, 0)
         created_sorted = [datetime_to_ms(c.created_at) for c in data.customers]
         bots = 0
         browse_sessions = 0
         while self.planned_events < config.n_events or bots == 0:
-            if browse_sessions < len(weights):  # every day has some traffic, even at a tiny scale
-                day = browse_sessions
-            else:
-                day = bisect_right(day_cum, rng.random() * day_cum[-1])
-            day_ms = day_start_ms(config, min(day, len(weights) - 1))
+            # Every day has some traffic, even at a tiny scale.
+            day = browse_sessions if browse_sessions < len(weights) else bisect_right(day_cum, random_() * day_cum[-1])
+            day_ms = first_day_ms + min(day, len(weights) - 1) * MS_PER_DAY  # day_start_ms
             if bots < RATE_BOT_SESSIONS * (len(self.sessions) + 1):
                 bots += 1
-                anchor = max(start_ms, day_ms + rng.randrange(MS_PER_DAY))
+                anchor = max(start_ms, day_ms + below(bits, MS_PER_DAY))
                 anon = self.new_device()[0]
-                self.add(anchor, _BOT, rng.randint(5, 20), (anon, rng.choice(BOT_USER_AGENTS)))
+                self.add(anchor, _BOT, randint(bits, 5, 20), (anon, choice(bits, BOT_USER_AGENTS)))
                 continue
             browse_sessions += 1
             anchor = max(start_ms, random_ms_in_day(rng, day_ms))
-            n = 1 if rng.random() < 0.4 else min(12, 2 + self._geometric(0.4))
-            channel = rng.choices(self.browsing, cum_weights=self.browsing_cum)[0]
+            n = 1 if random_() < 0.4 else min(12, 2 + self._geometric(0.4))
+            channel = self.browsing_draw.pick(random_)
             known = bisect_right(created_sorted, anchor)
             customer_id = None
-            if known and rng.random() < 0.45:  # a known customer browsing, logged in or not
-                cid = data.customers[rng.randrange(known)].customer_id
+            if known and random_() < 0.45:  # a known customer browsing, logged in or not
+                cid = data.customers[below(bits, known)].customer_id
                 device = self.device_of(cid)
-                customer_id = cid if rng.random() < 0.55 else None
-            elif self.visitors and rng.random() < 0.35:  # a returning anonymous visitor
-                device = self.visitors[rng.randrange(len(self.visitors))]
+                customer_id = cid if random_() < 0.55 else None
+            elif self.visitors and random_() < 0.35:  # a returning anonymous visitor
+                device = self.visitors[below(bits, len(self.visitors))]
             else:
                 device = self.new_device()
                 self.visitors.append(device)
