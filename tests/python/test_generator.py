@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +19,7 @@ from tidewater.generate import GenerationConfig, build_app_data, generate
 from tidewater.generate.__main__ import main as cli_main
 from tidewater.generate.app_db import AppData, copy_payloads, fingerprint
 from tidewater.generate.config import ANOMALIES
+from tidewater.generate.draws import Weighted, below, choice, randint
 from tidewater.generate.events import EVENT_KEYS
 from tidewater.generate.spreadsheet import CSV_HEADER
 
@@ -131,6 +133,20 @@ def test_invalid_scale_is_refused() -> None:
     for scale in (0, -1, float("nan")):
         with pytest.raises(ValueError):
             GenerationConfig(scale=scale)
+
+
+def test_fast_draws_are_the_draws_of_random() -> None:
+    """`draws` stands in for Random's methods in the hot loops: the same values from the same stream."""
+    ours, theirs = random.Random("draws"), random.Random("draws")
+    items = tuple("abcdefghijklm")
+    weighted = Weighted(list(items), [1.0, 3, 3.5, 4, 10, 10, 12, 20, 20, 21, 40, 41, 41])
+    for n in (*range(1, 70), 2**31 - 1, 2**31, 2**40 + 3):
+        for _ in range(20):
+            assert below(ours.getrandbits, n) == theirs.randrange(n)
+            assert randint(ours.getrandbits, -3, n) == theirs.randint(-3, n)
+            assert choice(ours.getrandbits, items[: n % len(items) + 1]) == theirs.choice(items[: n % len(items) + 1])
+            assert weighted.pick(ours.random) == theirs.choices(items, cum_weights=weighted.cum_weights)[0]
+    assert ours.random() == theirs.random()
 
 
 # -- the app database --

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +18,7 @@ from itertools import accumulate
 from typing import Any, NamedTuple
 
 from .config import MS_PER_DAY, GenerationConfig
+from .draws import Weighted, below, choice, randint
 from .seasonality import day_start_ms, demand_factors, hour_acceptance, random_ms_in_day, traffic_weights
 from .spreadsheet import plan_marketing
 from .vocabulary import (
@@ -336,7 +339,7 @@ def customer_row(
     )
 
 
-@dataclass
+@dataclass(eq=False)  # one state per product: compared by identity (`p not in chosen`), not field by field
 class _ProductState:
     product: Product
     created_ms: int
@@ -347,9 +350,6 @@ class _ProductState:
 
     def price_at(self, ms: int) -> int:
         return self.price_cents if ms >= self.change_ms else self.old_price_cents
-
-    def sellable_at(self, ms: int) -> bool:
-        return self.created_ms <= ms < self.gone_ms
 
 
 def _build_products(config: GenerationConfig, rng: random.Random) -> list[_ProductState]:
@@ -410,13 +410,14 @@ def _order_times(
     start_day_ms = day_start_ms(config, 0)
     orders: list[tuple[int, int | None, bool]] = []
     first_ms: dict[int, int] = {}
+    bits = rng.getrandbits
     for c in customers:
         created = datetime_to_ms(c.created_at)
         roll = rng.random()
         if roll < 0.70:  # buys in the session in which they sign up
-            t, signup = created + rng.randint(MINUTE_MS, 25 * MINUTE_MS), True
+            t, signup = created + randint(bits, MINUTE_MS, 25 * MINUTE_MS), True
         elif roll < 0.88:  # comes back to buy later
-            t, signup = created + rng.randint(HOUR_MS, 60 * MS_PER_DAY), False
+            t, signup = created + randint(bits, HOUR_MS, 60 * MS_PER_DAY), False
         else:
             continue  # registered, never bought
         if t < end_ms:
@@ -447,20 +448,21 @@ def _order_times(
         total += (1.0 / (0.08 + rng.random())) * (fresh + steady)
         cum.append(total)
     index_of = {cid: i for i, cid in enumerate(ids)}
+    random_ = rng.random
     for cid in rng.choices(ids, cum_weights=cum, k=n_repeat) if ids else []:
         i = index_of[cid]
         low = first_ms[cid] + HOUR_MS
         room = end_ms - low
-        fresh = rng.random() * (fresh_parts[i] + steady_parts[i]) < fresh_parts[i]
+        fresh = random_() * (fresh_parts[i] + steady_parts[i]) < fresh_parts[i]
         while True:
-            u = rng.random()
+            u = random_()
             if fresh:  # inverse CDF of the 1/(1 + s/TAU)**2 kernel on [0, room)
                 v = u * room / (room + REPEAT_TAU_MS)
                 t = low + min(room - 1, int(REPEAT_TAU_MS * v / (1.0 - v)))
             else:
                 t = low + int(u * room)
             day = (t - start_day_ms) // MS_PER_DAY
-            if rng.random() * max_demand < demand[day] * hour_acceptance(t):
+            if random_() * max_demand < demand[day] * hour_acceptance(t):
                 break
         orders.append((t, cid, False))
     return orders
@@ -468,26 +470,29 @@ def _order_times(
 
 def _lifecycle(rng: random.Random, t0: int, end_ms: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """Planned status changes [(ms, status)] and money movements [(ms, payment_type)] of one order."""
-    pay_delay = rng.randint(2_000, 5 * MINUTE_MS) if rng.random() < 0.97 else rng.randint(30 * MINUTE_MS, 36 * HOUR_MS)
+    bits = rng.getrandbits
+    pay_delay = (
+        randint(bits, 2_000, 5 * MINUTE_MS) if rng.random() < 0.97 else randint(bits, 30 * MINUTE_MS, 36 * HOUR_MS)
+    )
     paid = t0 + pay_delay
     roll = rng.random()
     if roll < 0.04:
         if rng.random() < 0.35:  # the payment never went through: cancelled without a capture
-            cancelled = t0 + rng.randint(30 * MINUTE_MS, 48 * HOUR_MS)
+            cancelled = t0 + randint(bits, 30 * MINUTE_MS, 48 * HOUR_MS)
             return [(t0, "placed"), (cancelled, "cancelled")], []
-        cancelled = paid + rng.randint(10 * MINUTE_MS, 48 * HOUR_MS)
+        cancelled = paid + randint(bits, 10 * MINUTE_MS, 48 * HOUR_MS)
         return [(t0, "placed"), (paid, "paid"), (cancelled, "cancelled")], [
             (paid, "payment"),
             (cancelled, "refund"),
         ]
-    shipped = paid + rng.randint(4 * HOUR_MS, 72 * HOUR_MS)
-    delivered = shipped + rng.randint(24 * HOUR_MS, 7 * 24 * HOUR_MS)
+    shipped = paid + randint(bits, 4 * HOUR_MS, 72 * HOUR_MS)
+    delivered = shipped + randint(bits, 24 * HOUR_MS, 7 * 24 * HOUR_MS)
     steps = [(t0, "placed"), (paid, "paid"), (shipped, "shipped"), (delivered, "delivered")]
     money = [(paid, "payment")]
     if rng.random() < 0.07:
-        returned = delivered + rng.randint(2 * 24 * HOUR_MS, 30 * 24 * HOUR_MS)
+        returned = delivered + randint(bits, 2 * 24 * HOUR_MS, 30 * 24 * HOUR_MS)
         steps.append((returned, "returned"))
-        refunded = returned + rng.randint(MINUTE_MS, 30 * MINUTE_MS)
+        refunded = returned + randint(bits, MINUTE_MS, 30 * MINUTE_MS)
         money.append((min(refunded, max(returned, end_ms)), "refund"))  # a returned order has its refund
     return steps, money
 
@@ -505,11 +510,15 @@ def build_app_data(config: GenerationConfig) -> AppData:
     product_cum = list(accumulate(1.0 / (rank + 2) for rank in popularity))  # Zipf-like, no pow(): portable
     total_pop = product_cum[-1]
     fallback = [p for p in products if p.created_ms < config.start_ms and p.gone_ms > config.end_ms]
-    line_counts, line_cum = _weighted(LINES_PER_ORDER)
-    quantities, quantity_cum = _weighted(QUANTITY)
-    methods, method_cum = _weighted(PAYMENT_METHODS)
+    line_counts = Weighted(*_weighted(LINES_PER_ORDER))
+    quantities = Weighted(*_weighted(QUANTITY))
+    methods = Weighted(*_weighted(PAYMENT_METHODS))
     life_rng = random.Random(config.stream_seed("order-lifecycle"))
     end_ms = config.end_ms
+    random_, bits = rng.random, rng.getrandbits
+    life_random, life_bits = life_rng.random, life_rng.getrandbits
+    # Unit prices and discounts take few values: one Decimal each (the same value and exponent as computed anew).
+    decimals: dict[int, Decimal] = {}
 
     orders: list[Order] = []
     items: list[OrderItem] = []
@@ -519,49 +528,55 @@ def build_app_data(config: GenerationConfig) -> AppData:
         if signup:
             signup_ids.append(order_id)
         ordered_at = ms_to_datetime(t0)
-        n_lines = rng.choices(line_counts, cum_weights=line_cum)[0]
+        n_lines = line_counts.pick(random_)
         chosen: list[_ProductState] = []
         for _ in range(n_lines * 8):
-            p = products[bisect_right(product_cum, rng.random() * total_pop)]
-            if p.sellable_at(t0) and p not in chosen:
+            p = products[bisect_right(product_cum, random_() * total_pop)]
+            if p.created_ms <= t0 < p.gone_ms and p not in chosen:  # sellable, and not chosen yet
                 chosen.append(p)
                 if len(chosen) == n_lines:
                     break
         if not chosen:
-            chosen.append(rng.choice(fallback))
+            chosen.append(choice(bits, fallback))
         order_cents = 0
         line_cents = []
         for p in chosen:
-            quantity = rng.choices(quantities, cum_weights=quantity_cum)[0]
+            quantity = quantities.pick(random_)
             price = p.price_at(t0)
             gross = quantity * price
-            discount = (gross * rng.choice((5, 10, 15, 20, 25)) + 50) // 100 if rng.random() < 0.15 else 0
+            discount = (gross * choice(bits, (5, 10, 15, 20, 25)) + 50) // 100 if random_() < 0.15 else 0
             line_cents.append(gross - discount)
             order_cents += gross - discount
+            unit_price = decimals.get(price)
+            if unit_price is None:
+                unit_price = decimals[price] = cents_to_decimal(price)
+            discount_amount = decimals.get(discount)
+            if discount_amount is None:
+                discount_amount = decimals[discount] = cents_to_decimal(discount)
             items.append(
                 OrderItem(
                     order_item_id=len(items) + 1,
                     order_id=order_id,
                     product_id=p.product.product_id,
                     quantity=quantity,
-                    unit_price=cents_to_decimal(price),
-                    discount_amount=cents_to_decimal(discount),
+                    unit_price=unit_price,
+                    discount_amount=discount_amount,
                     created_at=ordered_at,
                     updated_at=ordered_at,
                 )
             )
         steps, movements = _lifecycle(life_rng, t0, end_ms)
-        method = life_rng.choices(methods, cum_weights=method_cum)[0]
-        partial = life_rng.random() < 0.35
+        method = methods.pick(life_random)
+        partial = life_random() < 0.35
         for ms, kind in movements:
             if ms > end_ms:
                 continue
             cents = order_cents
             if kind == "refund" and partial and steps[-1][1] == "returned":
                 if len(line_cents) > 1:
-                    cents = line_cents[life_rng.randrange(len(line_cents))]
+                    cents = line_cents[below(life_bits, len(line_cents))]
                 else:
-                    cents = max(1, order_cents * life_rng.choice((20, 25, 30, 50)) // 100)
+                    cents = max(1, order_cents * choice(life_bits, (20, 25, 30, 50)) // 100)
             money.append((ms, order_id, 0 if kind == "payment" else 1, kind, method, cents))
         current = [s for s in steps if s[0] <= end_ms][-1]
         orders.append(
@@ -738,11 +753,39 @@ def _copy_value(value: Any) -> str:
     return str(value)
 
 
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def _copy_column(values: tuple[Any, ...], stamps: dict[datetime, str]) -> Iterable[str]:
+    """`_copy_value` of each value of a column, a whole column at a time when all its values are of one type.
+
+    `stamps` holds the text of the UTC datetimes met so far: most recur (an order's time is also its lines'
+    `created_at` and `updated_at`), and formatting one costs more than looking it up.
+    """
+    kinds = set(map(type, values))
+    if kinds <= {int, Decimal}:  # exact types (a bool is not an int here)
+        return map(str, values)
+    if kinds == {str} and not _COPY_SPECIAL.search("".join(values)):
+        return values
+    if kinds == {datetime} and all(value.tzinfo is UTC for value in values):
+        for value in set(values).difference(stamps):
+            stamps[value] = _copy_value(value)
+        return map(stamps.__getitem__, values)
+    return map(_copy_value, values)
+
+
 def copy_payloads(data: AppData) -> dict[str, str]:
-    """COPY text-format payload per table (also the basis of the fingerprint)."""
-    return {
-        table: "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows) for table, rows in data.tables().items()
-    }
+    """COPY text-format payload per table (also the basis of the fingerprint): `_copy_value` of each value,
+    tab between values, newline after each row; converted a column at a time (see `_copy_column`)."""
+    stamps: dict[datetime, str] = {}
+    payloads = {}
+    for table, rows in data.tables().items():
+        if not rows:
+            payloads[table] = ""
+            continue
+        columns = [_copy_column(column, stamps) for column in zip(*rows, strict=True)]
+        payloads[table] = "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+    return payloads
 
 
 def table_ddl(anomaly: str | None = None) -> dict[str, str]:
@@ -794,6 +837,9 @@ def _ensure_schema(cur: Any, tables: dict[str, str]) -> None:
 def app_database_is_current(conninfo: str, data: AppData) -> bool:
     """True when the database already holds exactly this generation (same seed, scale, rows, row counts)."""
     config = data.config
+    stored = stored_generation(conninfo)
+    if stored is None or stored[:2] != (config.seed, Decimal(repr(config.scale))):
+        return False  # no generation of this seed and scale: not worth fingerprinting the rows (seconds at scale 1)
     counts = {table: len(rows) for table, rows in data.tables().items()}
     return database_holds(conninfo, config, fingerprint(copy_payloads(data), config.anomaly), counts)
 

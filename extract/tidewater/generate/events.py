@@ -17,6 +17,7 @@ from typing import Any
 
 from .app_db import AppData, datetime_to_ms
 from .config import MS_PER_DAY, GenerationConfig
+from .draws import Weighted, below, choice, randint
 from .files import write_if_changed
 from .seasonality import day_start_ms, random_ms_in_day, traffic_weights
 from .spreadsheet import PAID_CHANNELS
@@ -93,12 +94,9 @@ def _cum(pairs: tuple[tuple[Any, int], ...]) -> tuple[list[Any], list[int]]:
 SPIKE_SEQ_START = 1 << 48
 
 
-def _splitmix64(x: int) -> int:
-    """A bijection of 64-bit integers: unique, random-looking event ids from a counter."""
-    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
-    return x ^ (x >> 31)
+# "HH:MM:SS" of every second of a day, and "mmm" of every millisecond of a second: a timestamp is two lookups.
+_CLOCK = tuple(f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60))
+_MILLIS = tuple(f"{ms:03d}" for ms in range(1000))
 
 
 # Session kinds (_SPIKE_BOT: a bot session of the `bot_spike` anomaly, written from its own random stream)
@@ -119,6 +117,9 @@ class _Planner:
         self.browsers, self.browser_cum = _cum(BROWSER_USER_AGENTS)
         self.browsing, self.browsing_cum = _cum(BROWSING_CHANNELS)
         self.returning, self.returning_cum = _cum(RETURNING_CHANNELS)
+        self.browser_draw = Weighted(self.browsers, self.browser_cum)
+        self.browsing_draw = Weighted(self.browsing, self.browsing_cum)
+        self.returning_draw = Weighted(self.returning, self.returning_cum)
         self.sessions: list[tuple[Any, ...]] = []
         self.planned_events = 0
 
@@ -129,7 +130,7 @@ class _Planner:
             if anon not in self.anon_ids:
                 self.anon_ids.add(anon)
                 break
-        return anon, rng.choices(self.browsers, cum_weights=self.browser_cum)[0]
+        return anon, self.browser_draw.pick(rng.random)
 
     def device_of(self, customer_id: int, first: bool = False) -> tuple[str, str]:
         devices = self.devices.get(customer_id)
@@ -140,7 +141,7 @@ class _Planner:
                 devices.append(self.new_device())
         if first or len(devices) == 1 or self.rng.random() < 0.6:
             return devices[0]
-        return devices[self.rng.randrange(1, len(devices))]
+        return devices[1 + below(self.rng.getrandbits, len(devices) - 1)]  # randrange(1, len(devices))
 
     def add(self, anchor_ms: int, kind: int, n_events: int, payload: tuple[Any, ...]) -> None:
         self.sessions.append((anchor_ms, len(self.sessions), kind, n_events, payload))
@@ -148,6 +149,7 @@ class _Planner:
 
     def plan(self, data: AppData) -> list[tuple[Any, ...]]:
         config, rng = self.config, self.rng
+        random_, bits = rng.random, rng.getrandbits
         # Orders an anomaly removed are planned all the same (so every other session stays identical);
         # the writer leaves their sessions out.
         all_orders = data.orders
@@ -162,13 +164,13 @@ class _Planner:
             signup = order.order_id in data.signup_order_ids
             if cid is None:
                 device, login = self.new_device(), _GUEST
-                channel = rng.choices(self.browsing, cum_weights=self.browsing_cum)[0]
+                channel = self.browsing_draw.pick(random_)
             else:
                 device = self.device_of(cid, first=signup)
-                login = _LOGS_IN_AT_CHECKOUT if signup or rng.random() < 0.4 else _LOGGED_IN
-                channel = channel_of[cid] if signup else rng.choices(self.returning, cum_weights=self.returning_cum)[0]
+                login = _LOGS_IN_AT_CHECKOUT if signup or random_() < 0.4 else _LOGGED_IN
+                channel = channel_of[cid] if signup else self.returning_draw.pick(random_)
             views = products_of[order.order_id][:2]
-            extra = 0 if rng.random() < 0.6 else 1 if rng.random() < 0.75 else 2
+            extra = 0 if random_() < 0.6 else 1 if random_() < 0.75 else 2
             payload = (order.order_id, cid, tuple(views), extra, channel, device, login)
             self.add(datetime_to_ms(order.ordered_at), _BUY, 4 + len(views) + extra, payload)
 
@@ -178,41 +180,40 @@ class _Planner:
         for c in data.customers:
             if c.customer_id not in signed_up_buying:
                 created = datetime_to_ms(c.created_at)
-                anchor = max(start_ms, created - rng.randint(60_000, 600_000))
-                n = rng.randint(1, 4)
+                anchor = max(start_ms, created - randint(bits, 60_000, 600_000))
+                n = randint(bits, 1, 4)
                 device = self.device_of(c.customer_id, first=True)
                 self.add(anchor, _BROWSE, n, (device, None, c.acquisition_channel))
 
         # Browsing sessions and bots up to the target number of events; ~5% of all sessions are bots.
         weights = traffic_weights(config)
         day_cum = list(accumulate(weights))
+        first_day_ms = day_start_ms(config, 0)
         created_sorted = [datetime_to_ms(c.created_at) for c in data.customers]
         bots = 0
         browse_sessions = 0
         while self.planned_events < config.n_events or bots == 0:
-            if browse_sessions < len(weights):  # every day has some traffic, even at a tiny scale
-                day = browse_sessions
-            else:
-                day = bisect_right(day_cum, rng.random() * day_cum[-1])
-            day_ms = day_start_ms(config, min(day, len(weights) - 1))
+            # Every day has some traffic, even at a tiny scale.
+            day = browse_sessions if browse_sessions < len(weights) else bisect_right(day_cum, random_() * day_cum[-1])
+            day_ms = first_day_ms + min(day, len(weights) - 1) * MS_PER_DAY  # day_start_ms
             if bots < RATE_BOT_SESSIONS * (len(self.sessions) + 1):
                 bots += 1
-                anchor = max(start_ms, day_ms + rng.randrange(MS_PER_DAY))
+                anchor = max(start_ms, day_ms + below(bits, MS_PER_DAY))
                 anon = self.new_device()[0]
-                self.add(anchor, _BOT, rng.randint(5, 20), (anon, rng.choice(BOT_USER_AGENTS)))
+                self.add(anchor, _BOT, randint(bits, 5, 20), (anon, choice(bits, BOT_USER_AGENTS)))
                 continue
             browse_sessions += 1
             anchor = max(start_ms, random_ms_in_day(rng, day_ms))
-            n = 1 if rng.random() < 0.4 else min(12, 2 + self._geometric(0.4))
-            channel = rng.choices(self.browsing, cum_weights=self.browsing_cum)[0]
+            n = 1 if random_() < 0.4 else min(12, 2 + self._geometric(0.4))
+            channel = self.browsing_draw.pick(random_)
             known = bisect_right(created_sorted, anchor)
             customer_id = None
-            if known and rng.random() < 0.45:  # a known customer browsing, logged in or not
-                cid = data.customers[rng.randrange(known)].customer_id
+            if known and random_() < 0.45:  # a known customer browsing, logged in or not
+                cid = data.customers[below(bits, known)].customer_id
                 device = self.device_of(cid)
-                customer_id = cid if rng.random() < 0.55 else None
-            elif self.visitors and rng.random() < 0.35:  # a returning anonymous visitor
-                device = self.visitors[rng.randrange(len(self.visitors))]
+                customer_id = cid if random_() < 0.55 else None
+            elif self.visitors and random_() < 0.35:  # a returning anonymous visitor
+                device = self.visitors[below(bits, len(self.visitors))]
             else:
                 device = self.new_device()
                 self.visitors.append(device)
@@ -301,40 +302,36 @@ class _Writer:
         popularity = list(range(1, len(products) + 1))
         random.Random(config.stream_seed("event-products")).shuffle(popularity)
         self.product_cum = list(accumulate(1.0 / (rank + 4) for rank in popularity))
-        self.referrers = {ch: ([_json_str(r) for r, _ in pairs], list(accumulate(w for _, w in pairs)))
+        self.product_total = self.product_cum[-1]
+        self.referrers = {ch: Weighted([_json_str(r) for r, _ in pairs], list(accumulate(w for _, w in pairs)))
                           for ch, pairs in REFERRERS.items()}  # fmt: skip
 
     # -- helpers ------------------------------------------------------------------------------------------
-    def timestamp_json(self, ms: int, day: int) -> str:
-        rest = ms - self.first_day_ms - day * MS_PER_DAY
-        h, rest = divmod(rest, 3_600_000)
-        m, rest = divmod(rest, 60_000)
-        s, milli = divmod(rest, 1000)
-        if self.rng.random() >= RATE_OTHER_TIMESTAMP:
-            return f'"{self.prefixes[day]}{h:02d}:{m:02d}:{s:02d}.{milli:03d}Z"'
+    def other_timestamp_json(self, ms: int, day: int, second: int) -> str:
+        """`occurred_at` in one of the other formats (space instead of T, no milliseconds; or epoch ms), as JSON."""
         self.counts["other_timestamp_format_lines"] += 1
         if self.rng.random() < 0.5:
-            return f'"{self.day_names[day]} {h:02d}:{m:02d}:{s:02d}"'
+            return f'"{self.day_names[day]} {_CLOCK[second]}"'
         return str(ms)
 
     def product_at(self, ms: int) -> int:
-        rng = self.rng
+        random, product_ids, product_cum = self.rng.random, self.product_ids, self.product_cum
         for _ in range(6):
-            pid = self.product_ids[bisect_right(self.product_cum, rng.random() * self.product_cum[-1])]
+            pid = product_ids[bisect_right(product_cum, random() * self.product_total)]
             if self.product_created[pid] <= ms:
                 return pid
-        return self.product_ids[0]
+        return product_ids[0]
 
     def landing(self, channel: str, ms: int) -> tuple[str, str, str]:
         """(page_url, referrer JSON, utm_source JSON) of a session's first page view."""
-        refs, cum = self.referrers[channel]
-        referrer = self.rng.choices(refs, cum_weights=cum)[0]
+        rng = self.rng
+        referrer = self.referrers[channel].pick(rng.random)
         utm = f'"{channel}"' if channel in PAID_CHANNELS else "null"
-        roll = self.rng.random()
+        roll = rng.random()
         if channel == "direct" or roll < 0.3:
             url = "/"
         elif roll < 0.65:
-            url = f"/category/{self.rng.choice(CATEGORIES)}"
+            url = f"/category/{choice(rng.getrandbits, CATEGORIES)}"
         else:
             url = f"/products/{self.product_at(ms)}"
         return url, referrer, utm
@@ -348,26 +345,40 @@ class _Writer:
         self, ms: int, event_type: str, customer: str, url: str, referrer: str = "null", utm: str = "null",
         product: str = "null", order: str = "null",
     ) -> None:  # fmt: skip
-        """One event: its JSON line (values already JSON-encoded), its arrival day, and the mess."""
+        """One event: its JSON line (values already JSON-encoded), its arrival day, and the mess.
+
+        Runs once per line (a million times at scale 1), so it keeps to local names and precomputed text.
+        The event id is splitmix64 of salt + sequence number (a bijection of 64-bit integers: unique,
+        random-looking ids from a counter). `occurred_at` is ISO 8601 with milliseconds, or now and then
+        (`other_timestamp_json`) another format.
+        """
         rng, counts, human = self.rng, self.counts, self.human
+        random = rng.random
         seq = self.seq
-        self.seq += 1
-        day = (ms - self.first_day_ms) // MS_PER_DAY
+        self.seq = seq + 1
+        day, rest = divmod(ms - self.first_day_ms, MS_PER_DAY)
         extra = self.human_extra if human and day >= self.drift_day else ""
+        x = (self.salt + seq + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+        second, milli = divmod(rest, 1000)
+        if random() >= RATE_OTHER_TIMESTAMP:
+            occurred = f'"{self.prefixes[day]}{_CLOCK[second]}.{_MILLIS[milli]}Z"'
+        else:
+            occurred = self.other_timestamp_json(ms, day, second)
         line = (
-            f'{{"event_id":"evt_{_splitmix64((self.salt + seq) & 0xFFFFFFFFFFFFFFFF):016x}",'
-            f'"event_type":"{event_type}","occurred_at":{self.timestamp_json(ms, day)},'
+            f'{{"event_id":"evt_{x ^ (x >> 31):016x}","event_type":"{event_type}","occurred_at":{occurred},'
             f'"anonymous_id":"{self.anon}","customer_id":{customer},"page_url":"{url}","referrer":{referrer},'
             f'"utm_source":{utm},"user_agent":"{self.agent}","product_id":{product},"order_id":{order}{extra}}}'
         )
-        arrival, late = day, rng.random() < RATE_LATE
+        arrival, late = day, random() < RATE_LATE
         if late:
-            arrival = day + rng.randint(1, 3)
+            arrival = day + randint(rng.getrandbits, 1, 3)
             counts["late_lines"] += 1
-        duplicate = rng.random() < RATE_DUPLICATE
+        duplicate = random() < RATE_DUPLICATE
         if self.malformed_at and seq >= self.malformed_at[0] and event_type != "purchase" and not duplicate:
             self.malformed_at.pop(0)
-            line = line[: rng.randint(12, len(line) - 12)]  # a write cut in the middle: the event is lost
+            line = line[: randint(rng.getrandbits, 12, len(line) - 12)]  # a write cut in the middle: the event is lost
             counts["malformed_lines"] += 1
         else:
             counts["valid_distinct_events"] += 1
@@ -379,7 +390,7 @@ class _Writer:
                 counts["bot_events"] += 1
         again = None
         if duplicate:
-            again = arrival if rng.random() < 0.7 else min(day + 3, arrival + rng.randint(1, 2))
+            again = arrival if random() < 0.7 else min(day + 3, arrival + randint(rng.getrandbits, 1, 2))
             counts["duplicate_lines"] += 1
         if self.dropping:  # a session that never happened: drawn (see `drop`), not written
             return
@@ -399,11 +410,11 @@ class _Writer:
     # -- sessions -----------------------------------------------------------------------------------------
     def buy(self, purchase_ms: int, payload: tuple[Any, ...]) -> None:
         order_id, cid, views, extra, channel, (anon, agent), login = payload
-        rng = self.rng
+        bits = self.rng.getrandbits
         # Walk back from the purchase: checkout, add_to_cart, product views, the landing page view.
-        gaps = [rng.randint(30_000, 300_000), rng.randint(20_000, 240_000)]
-        gaps += [rng.randint(10_000, 180_000) for _ in range(len(views) + extra)]
-        gaps.append(rng.randint(5_000, 120_000))
+        gaps = [randint(bits, 30_000, 300_000), randint(bits, 20_000, 240_000)]
+        gaps += [randint(bits, 10_000, 180_000) for _ in range(len(views) + extra)]
+        gaps.append(randint(bits, 5_000, 120_000))
         span = sum(gaps)
         room = purchase_ms - self.config.start_ms
         if span > room:  # right at the window start: squeeze the session into the window
@@ -427,21 +438,22 @@ class _Writer:
     def browse(self, start_ms: int, n: int, payload: tuple[Any, ...]) -> None:
         (anon, agent), cid, channel = payload
         rng = self.rng
+        random, bits = rng.random, rng.getrandbits
         customer = "null" if cid is None else str(cid)
         self.session(anon, agent, True)
         url, referrer, utm = self.landing(channel, start_ms)
         self.emit(start_ms, "page_view", customer, url, referrer, utm)
         t, in_cart, last_product = start_ms, False, None
         for _ in range(n - 1):
-            t += rng.randint(5_000, 240_000)
+            t += randint(bits, 5_000, 240_000)
             if t > self.end_ms:
                 return
-            roll = rng.random()
+            roll = random()
             if roll < 0.55 or (roll >= 0.85 and last_product is None):
                 last_product = self.product_at(t)
                 self.emit(t, "product_view", customer, f"/products/{last_product}", product=str(last_product))
             elif roll < 0.85:
-                self.emit(t, "page_view", customer, f"/category/{rng.choice(CATEGORIES)}")
+                self.emit(t, "page_view", customer, f"/category/{choice(bits, CATEGORIES)}")
             elif not in_cart or roll < 0.95:
                 in_cart = True
                 self.emit(t, "add_to_cart", customer, f"/products/{last_product}", product=str(last_product))
@@ -451,24 +463,27 @@ class _Writer:
     def bot(self, start_ms: int, n: int, payload: tuple[str, str]) -> None:
         anon, agent = payload
         rng = self.rng
+        random, bits = rng.random, rng.getrandbits
         self.session(anon, agent, False)
         t = start_ms
         for _ in range(n):
             if t > self.end_ms:
                 return
-            roll = rng.random()
+            roll = random()
             if roll < 0.7:
-                url = f"/products/{self.product_ids[rng.randrange(len(self.product_ids))]}"
+                url = f"/products/{choice(bits, self.product_ids)}"
             elif roll < 0.92:
-                url = f"/category/{rng.choice(CATEGORIES)}"
+                url = f"/category/{choice(bits, CATEGORIES)}"
             else:
                 url = "/"
             self.emit(t, "page_view", "null", url)
-            t += rng.randint(400, 8_000)
+            t += randint(bits, 400, 8_000)
 
     # -- files --------------------------------------------------------------------------------------------
     def flush(self, before_day: int) -> None:
-        self.flushed_before = max(self.flushed_before, before_day)
+        if before_day <= self.flushed_before:
+            return  # days before `flushed_before` are written already, and no line can arrive on them any more
+        self.flushed_before = before_day
         for day in sorted(d for d in self.buckets if d < before_day):
             on_time, appended = self.buckets.pop(day)
             on_time.sort()

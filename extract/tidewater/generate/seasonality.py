@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from itertools import accumulate
 
 from .config import MS_PER_DAY, GenerationConfig
+from .draws import below
 
 # Monday .. Sunday: a home-goods shop sells more at the weekend.
 WEEKDAY_FACTOR = (0.96, 0.94, 0.95, 0.98, 1.03, 1.12, 1.18)
@@ -86,7 +87,7 @@ def traffic_weights(config: GenerationConfig) -> list[float]:
 def random_ms_in_day(rng: random.Random, day_ms: int) -> int:
     """A moment within a day, following the hour-of-day curve."""
     hour = bisect_right(_HOUR_CUM, rng.random() * _HOUR_CUM[-1])
-    return day_ms + min(hour, 23) * 3_600_000 + rng.randrange(3_600_000)
+    return day_ms + min(hour, 23) * 3_600_000 + below(rng.getrandbits, 3_600_000)  # rng.randrange(3_600_000)
 
 
 def hour_acceptance(ms: int) -> float:
