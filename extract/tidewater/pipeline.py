@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from tidewater import audit, elementary, warehouse
@@ -181,17 +182,22 @@ def business_now_env(connection: Connection, config: GenerationConfig) -> dict[s
     return {"TIDEWATER_BUSINESS_NOW": time_moves.business_now(config, days).strftime("%Y-%m-%dT%H:%M:%S")}
 
 
+def side_by_side(*steps: Callable[[], None]) -> None:
+    """Run the steps at once, each to its end even when another fails; then raise their failures together."""
+    with ThreadPoolExecutor(max_workers=len(steps)) as pool:
+        running = [pool.submit(step) for step in steps]
+        failures = [str(error) for error in (future.exception() for future in running) if error is not None]
+    if failures:
+        raise TidewaterError("\n    ".join(failures))
+
+
 def extract_load(paths: Paths, env: dict[str, str], report: RunReport) -> None:
     """Every source's Meltano pipeline at once: the taps read side by side, and their loaders take turns on the
     warehouse (each opens it only to merge a batch). A failed pipeline does not stop the others; once all have ended,
     the failures are reported together."""
     # Batch files a killed load left behind: their state was never emitted, so the tap writes those lines again.
     shutil.rmtree(paths.batches_dir, ignore_errors=True)
-    with ThreadPoolExecutor(max_workers=len(EL_TASKS), thread_name_prefix="el") as pool:
-        running = [pool.submit(_extract_load_one, paths, env, report, *task) for task in EL_TASKS]
-        failures = [str(error) for error in (future.exception() for future in running) if error is not None]
-    if failures:
-        raise TidewaterError("\n    ".join(failures))
+    side_by_side(*(partial(_extract_load_one, paths, env, report, *task) for task in EL_TASKS))
     counts = warehouse.table_counts(paths.warehouse, tuple(RAW_SCHEMAS.values()))
     for extractor, schema in RAW_SCHEMAS.items():
         tables = counts.get(schema, {})
@@ -259,14 +265,10 @@ def keep_build_results(paths: Paths) -> dict[str, int]:
 def docs_and_report(paths: Paths, env: dict[str, str], report: RunReport) -> None:
     """The docs and Elementary's report only read the warehouse: both open it read-only and run side by side.
     Then, when a webhook is configured, Elementary's alerts (edr monitor records what it sent, so it writes)."""
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="read") as pool:
-        running = [
-            pool.submit(_docs, paths, {**env, warehouse.READ_ONLY_VARIABLE: "1"}, report),
-            pool.submit(_elementary_report, paths, report),
-        ]
-        failures = [str(error) for error in (future.exception() for future in running) if error is not None]
-    if failures:
-        raise TidewaterError("\n    ".join(failures))
+    side_by_side(
+        partial(_docs, paths, {**env, warehouse.READ_ONLY_VARIABLE: "1"}, report),
+        partial(_elementary_report, paths, report),
+    )
     webhook = elementary.alert_webhook()
     if webhook:
         with Step(report, "Elementary alerts (edr monitor)"):
@@ -369,13 +371,14 @@ def _run(
 
 def write_timings(paths: Paths, report: RunReport) -> None:
     """The step timings, machine-readable (`tidewater bench` reads them): start (epoch s), seconds and, for each
-    extract+load, the rows its raw schema holds after the load."""
+    extract+load, the rows its raw schema holds after the load; and the run's wall time (steps overlap)."""
     steps = [
         {"name": name, "started": report.started.get(name), "seconds": seconds, "rows": report.el_rows.get(name)}
         for name, seconds in report.timings.items()
     ]
     paths.run_timings_file.parent.mkdir(parents=True, exist_ok=True)
-    paths.run_timings_file.write_text(json.dumps({"steps": steps}, indent=2) + "\n")
+    document = {"steps": steps, "wall_seconds": report.wall_seconds()}
+    paths.run_timings_file.write_text(json.dumps(document, indent=2) + "\n")
 
 
 def print_summary(paths: Paths, report: RunReport) -> None:

@@ -202,11 +202,31 @@ def test_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_path:
     assert (nulls, empty) == (len(events), 0)  # as target-duckdb's CSV path: an empty string lands as NULL
 
 
-def _load_messages(tmp_path: Path, messages: list[dict]) -> subprocess.CompletedProcess[str]:
+# A keyed stream for the loader's own tests, and a BATCH message of its rows written as JSON lines.
+THINGS_SCHEMA = {
+    "type": "SCHEMA",
+    "stream": "things",
+    "key_properties": ["thing_id"],
+    "schema": {"properties": {"thing_id": {"type": ["integer"]}, "name": {"type": ["null", "string"]}}},
+}
+
+
+def _things_batch(tmp_path: Path, rows: list[dict]) -> dict:
+    batch_file = tmp_path / "things.jsonl"
+    batch_file.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return {"type": "BATCH", "stream": "things", "encoding": {"format": "jsonl"}, "manifest": [batch_file.as_uri()]}
+
+
+def _loader_command(tmp_path: Path) -> list[str]:
+    """The loader, into tmp_path/wh.duckdb, schema raw."""
     config = tmp_path / "loader.json"
     config.write_text(json.dumps({"filepath": str(tmp_path / "wh.duckdb"), "default_target_schema": "raw"}))
+    return [str(LOADER), "--config", str(config)]
+
+
+def _load_messages(tmp_path: Path, messages: list[dict]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(LOADER), "--config", str(config)],
+        _loader_command(tmp_path),
         input="".join(json.dumps(message) + "\n" for message in messages),
         capture_output=True,
         text=True,
@@ -216,34 +236,24 @@ def _load_messages(tmp_path: Path, messages: list[dict]) -> subprocess.Completed
 
 
 def test_batches_the_loader_cannot_load_faithfully_stop_it_with_the_reason(tmp_path: Path) -> None:
-    schema = {
-        "type": "SCHEMA",
-        "stream": "things",
-        "key_properties": ["thing_id"],
-        "schema": {"properties": {"thing_id": {"type": ["integer"]}, "name": {"type": ["null", "string"]}}},
-    }
-    batch_file = tmp_path / "things.jsonl"
-    batch_file.write_text('{"thing_id": 1, "name": "a"}\n{"thing_id": 1, "name": "b"}\n')
-    batch = {"type": "BATCH", "stream": "things", "encoding": {"format": "jsonl"}, "manifest": [batch_file.as_uri()]}
-    twice = _load_messages(tmp_path, [schema, batch])
+    batch = _things_batch(tmp_path, [{"thing_id": 1, "name": "a"}, {"thing_id": 1, "name": "b"}])
+    twice = _load_messages(tmp_path, [THINGS_SCHEMA, batch])
     assert twice.returncode != 0
     assert "the batch files of stream things hold key 1 more than once" in twice.stderr
 
-    batch_file.write_text('{"thing_id": 1, "name": "a"}\n')
+    batch = _things_batch(tmp_path, [{"thing_id": 1, "name": "a"}])
     record = {"type": "RECORD", "stream": "things", "record": {"thing_id": 2, "name": "c"}}
-    mixed = _load_messages(tmp_path, [schema, batch, record])
+    mixed = _load_messages(tmp_path, [THINGS_SCHEMA, batch, record])
     assert mixed.returncode != 0
     assert "a RECORD message for stream things in a run of BATCH messages" in mixed.stderr
 
 
 def _start_loader(tmp_path: Path, messages: list[dict], wait_seconds: float) -> subprocess.Popen[str]:
-    config = tmp_path / "loader.json"
-    config.write_text(json.dumps({"filepath": str(tmp_path / "wh.duckdb"), "default_target_schema": "raw"}))
     singer = tmp_path / "messages.jsonl"
     singer.write_text("".join(json.dumps(message) + "\n" for message in messages))
     with singer.open() as stdin:
         return subprocess.Popen(
-            [str(LOADER), "--config", str(config)],
+            _loader_command(tmp_path),
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -255,20 +265,12 @@ def _start_loader(tmp_path: Path, messages: list[dict], wait_seconds: float) -> 
 def test_loaders_wait_their_turn_on_the_warehouse_and_give_up_with_the_reason(tmp_path: Path) -> None:
     """`tidewater run` loads the sources side by side into one DuckDB file, which one process at a time may write:
     a loader that finds it held waits, then loads everything once it is free; held too long, it stops and says so."""
-    schema = {
-        "type": "SCHEMA",
-        "stream": "things",
-        "key_properties": ["thing_id"],
-        "schema": {"properties": {"thing_id": {"type": ["integer"]}, "name": {"type": ["null", "string"]}}},
-    }
-    batch_file = tmp_path / "things.jsonl"
-    batch_file.write_text('{"thing_id": 1, "name": "a"}\n{"thing_id": 2, "name": "b"}\n')
-    batch = {"type": "BATCH", "stream": "things", "encoding": {"format": "jsonl"}, "manifest": [batch_file.as_uri()]}
+    batch = _things_batch(tmp_path, [{"thing_id": 1, "name": "a"}, {"thing_id": 2, "name": "b"}])
     state = {"type": "STATE", "value": {"bookmarks": {"things": {"replication_key_value": 2}}}}
     wh = tmp_path / "wh.duckdb"
 
     holder = duckdb.connect(str(wh))  # another process's load, or a user's open session
-    loader = _start_loader(tmp_path, [schema, batch, state], wait_seconds=120)
+    loader = _start_loader(tmp_path, [THINGS_SCHEMA, batch, state], wait_seconds=120)
     try:
         time.sleep(3)
         assert loader.poll() is None, "the loader did not wait for the warehouse"
@@ -283,7 +285,7 @@ def test_loaders_wait_their_turn_on_the_warehouse_and_give_up_with_the_reason(tm
     record = {"type": "RECORD", "stream": "things", "record": {"thing_id": 3, "name": "c"}}
     holder = duckdb.connect(str(wh))
     try:
-        out, err = _start_loader(tmp_path, [schema, record, state], wait_seconds=1).communicate(timeout=120)
+        out, err = _start_loader(tmp_path, [THINGS_SCHEMA, record, state], wait_seconds=1).communicate(timeout=120)
     finally:
         holder.close()
     assert "stayed locked by another process" in err and "TIDEWATER_WAREHOUSE_WAIT_SECONDS" in err, err[-3000:]

@@ -24,7 +24,6 @@ The warehouse is opened only while the loader writes to it, so the loads of seve
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import target_duckdb
@@ -137,11 +136,8 @@ def main() -> None:
     shared: list[SharedWarehouseConnection] = []
 
     def connect(config: dict[str, Any]) -> ExplicitCsvConnection:
-        """The warehouse, opened when a statement needs it (the library opened it at once, until the end)."""
-        errors = target_duckdb.validate_config(config)
-        if errors:  # as the library's duckdb_connect
-            target_duckdb.LOGGER.error("Invalid configuration:\n   * %s", "\n   * ".join(errors))
-            sys.exit(1)
+        """The warehouse, opened when a statement needs it (the library opened it at once, until the end); the
+        library's connect, called then, checks the configuration as before."""
         path = str(config.get("path", config.get("filepath")))
         connection = SharedWarehouseConnection(
             lambda: original_connect(config), wait_seconds=wait_seconds_from_environment(), label=path

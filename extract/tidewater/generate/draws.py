@@ -28,22 +28,12 @@ def below(getrandbits: Bits, n: int) -> int:
 
 def randint(getrandbits: Bits, a: int, b: int) -> int:
     """`Random.randint(a, b)` for a <= b."""
-    n = b - a + 1
-    k = n.bit_length()
-    r = getrandbits(k)
-    while r >= n:
-        r = getrandbits(k)
-    return a + r
+    return a + below(getrandbits, b - a + 1)
 
 
 def choice(getrandbits: Bits, seq: Sequence[T]) -> T:
     """`Random.choice(seq)` for a non-empty sequence."""
-    n = len(seq)
-    k = n.bit_length()
-    r = getrandbits(k)
-    while r >= n:
-        r = getrandbits(k)
-    return seq[r]
+    return seq[below(getrandbits, len(seq))]
 
 
 class Weighted(Generic[T]):
