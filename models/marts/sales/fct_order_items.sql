@@ -1,8 +1,13 @@
+{#-
+    delete+insert, not merge: DuckDB's MERGE updates the matched rows in place, one scattered row at a time, and took
+    7.8 s of a scale-1 incremental build (134 s at scale 10) for 255k lines that a delete and an append replace in
+    0.06 s. Same rows either way: the changed orders' lines are deleted by key, then inserted again.
+-#}
 {{
     config(
         materialized='incremental',
         unique_key='order_item_id',
-        incremental_strategy='merge',
+        incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook="{{ delete_rows_gone_from_source(ref('int_order_items__economics'), 'order_item_id') }}",
     )
