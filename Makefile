@@ -22,7 +22,7 @@ help:
 	@echo "make run FULL_REFRESH=1         rebuild the incremental marts from raw (dbt build --full-refresh)"
 	@echo "make test                       the Python suite (generator, pipeline end to end at scale 0.01, reconciliation) and the dbt tests"
 	@echo "make install                    only create .venv and install the pinned packages and Meltano plugins"
-	@echo "make bench [SCALES=\"0.1 1 10\"] [REPEATS=3] [BENCH_ARGS=--skip-competitors]"
+	@echo "make bench [SCALES=\"0.1 1 10\"] [REPEATS=3] [BENCH_ARGS=--skip-competitors | BENCH_ARGS=\"--competitors duckdb\"]"
 	@echo "                                 time every stage at each scale (median of REPEATS fresh runs), Meltano's"
 	@echo "                                 extract+load against dlt and DuckDB's readers; writes data/bench/<time>/bench.md"
 	@echo "make lint                       every pre-commit hook on every file (sqlfluff, ruff, YAML, dbt model conventions)"

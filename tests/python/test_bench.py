@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
 from conftest import TEST_SCALE, tidewater_cli
 from tidewater.bench import report
+from tidewater.bench.cli import _competitors
 from tidewater.bench.stages import EL_SOURCES, STEPS
 
 SCALE = f"{TEST_SCALE:g}"
@@ -68,3 +70,11 @@ def test_exponent_of_the_fit() -> None:
     assert report.exponent({0.1: 2.0, 1: 20.0, 10: 200.0}) == pytest.approx(1.0)
     assert report.exponent({0.1: 5.0, 10: 5.0}) == pytest.approx(0.0)
     assert report.exponent({1: 3.0}) is None
+
+
+def test_competitors_option_names_which_to_run() -> None:
+    assert _competitors("duckdb") == ["duckdb"]
+    assert _competitors("duckdb,dlt") == ["dlt", "duckdb"]
+    assert _competitors("none") == []
+    with pytest.raises(argparse.ArgumentTypeError, match=r"unknown competitor\(s\) \['dlt2'\]"):
+        _competitors("dlt2")

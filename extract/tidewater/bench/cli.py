@@ -29,17 +29,38 @@ def _scales(text: str) -> list[float]:
     return sorted(set(scales))
 
 
+def _competitors(text: str) -> list[str]:
+    from tidewater.bench.competitors import COMPETITORS
+
+    names = [part for part in text.replace(" ", ",").split(",") if part and part != "none"]
+    unknown = sorted(set(names) - set(COMPETITORS))
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown competitor(s) {unknown}: choose from {sorted(COMPETITORS)} or none")
+    return [name for name in COMPETITORS if name in names]
+
+
 def add_command(commands: Any) -> None:
     bench = commands.add_parser("bench", help="time every stage at several scales, against dlt and DuckDB (make bench)")
     bench.add_argument("--scales", type=_scales, default=_scales(DEFAULT_SCALES), help="default: %(default)s")
     bench.add_argument("--repeats", type=int, default=3, help="runs per scale; the report gives the median")
     bench.add_argument("--seed", type=int, default=42)
     bench.add_argument("--out", type=Path, help="where each bench writes its folder (default: DATA/bench)")
-    bench.add_argument("--skip-competitors", action="store_true", help="no dlt and no DuckDB readers")
+    bench.add_argument(
+        "--competitors",
+        type=_competitors,
+        default=_competitors("dlt,duckdb"),
+        help="which to run on the same sources, comma-separated, or none (default: dlt,duckdb); dlt takes ~50 min "
+        "at scale 10, DuckDB's readers under a minute",
+    )
+    bench.add_argument(
+        "--skip-competitors", action="store_true", help="no dlt and no DuckDB readers (--competitors none)"
+    )
     bench.add_argument("--keep-data", action="store_true", help="keep each repeat's data folder (large at scale 10)")
 
 
-def one_repeat(run_dir: Path, scale: float, seed: int, *, with_competitors: bool, with_incremental: bool) -> dict:
+def one_repeat(
+    run_dir: Path, scale: float, seed: int, *, competitors_to_run: list[str], with_incremental: bool
+) -> dict:
     from tidewater.bench import competitors, incremental, sources, stages
     from tidewater.postgres import PostgresServer
 
@@ -53,15 +74,14 @@ def one_repeat(run_dir: Path, scale: float, seed: int, *, with_competitors: bool
     try:
         record["sources"] = sources.source_rows(connection.conninfo, data.landing_dir)
         record["competitors"] = {}
-        if with_competitors:
-            for name in competitors.COMPETITORS:
-                say(f"    {name} on the same sources")
-                run = competitors.run_competitor(
-                    name, connection.conninfo, data.landing_dir, run_dir / "competitors", record["sources"]
-                )
-                record["competitors"][name] = run.__dict__
-                for problem in ([run.error] if run.error else []) + run.mismatches:
-                    say(f"    !!! {problem}")
+        for name in competitors_to_run:
+            say(f"    {name} on the same sources")
+            run = competitors.run_competitor(
+                name, connection.conninfo, data.landing_dir, run_dir / "competitors", record["sources"]
+            )
+            record["competitors"][name] = run.__dict__
+            for problem in ([run.error] if run.error else []) + run.mismatches:
+                say(f"    !!! {problem}")
     finally:
         server.stop()
     record["meltano_mismatches"] = [
@@ -89,7 +109,7 @@ def write_results(
         repeats=args.repeats,
         seed=args.seed,
         incremental_available=has_incremental,
-        competitors_run=not args.skip_competitors,
+        competitors_run=args.competitors,
         seconds=seconds,
     )
     (out / "bench.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
@@ -102,7 +122,9 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
 
     if args.repeats < 1:
         raise TidewaterError("--repeats must be at least 1")
-    if not args.skip_competitors:
+    if args.skip_competitors:
+        args.competitors = []
+    if args.competitors:
         competitors.bench_python()  # fail now, not after the first run
     out = (args.out or paths.data_dir / "bench").resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
@@ -118,7 +140,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
             run_dir = out / "runs" / f"scale-{scale:g}-repeat-{repeat}"
             t = time.monotonic()
             record = one_repeat(
-                run_dir, scale, args.seed, with_competitors=not args.skip_competitors, with_incremental=has_incremental
+                run_dir, scale, args.seed, competitors_to_run=args.competitors, with_incremental=has_incremental
             )
             record["repeat"] = repeat
             records.append(record)
