@@ -300,6 +300,25 @@ def test_killing_dbt_mid_build_then_rerunning_gives_the_same_marts(moving: Movin
     assert_same_marts(mart_contents(paths), reference)
 
 
+def test_a_mart_built_by_an_older_model_stops_the_build_asking_for_a_full_refresh(moving: Moving) -> None:
+    """fct_sessions as an older version of the model built it, without the column its incremental filter reads: the
+    build stops naming the model and the full refresh (not DuckDB's Binder Error), and the full refresh mends it."""
+    paths = moving.paths
+    before = mart_contents(paths)
+    with warehouse.connect(paths.warehouse, read_only=False) as con:
+        con.execute("alter table marts.fct_sessions drop column events_loaded_at")
+    result = _run(paths)
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert (
+        "has no column events_loaded_at: it was built by an older version of fct_sessions. "
+        "Rebuild it once: `tidewater run --full-refresh`"
+    ) in result.stderr, result.stderr[-3000:]
+    assert "Binder Error" not in result.stderr
+    _ok(_run(paths, "--full-refresh"))
+    assert_reconciled(paths)
+    assert_same_marts(mart_contents(paths), before)
+
+
 def test_a_source_column_that_changes_type_stops_the_build_with_one_clear_message(moving: Moving) -> None:
     """Last (it breaks the folder on purpose): the app turns order_items.quantity into text. The loader keeps the old
     values in a renamed column and adds a text one; dbt must stop before any model, naming the column and types."""
