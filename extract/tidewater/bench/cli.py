@@ -53,7 +53,11 @@ def add_command(commands: Any) -> None:
         "at scale 10, DuckDB's readers under a minute",
     )
     bench.add_argument(
-        "--skip-competitors", action="store_true", help="no dlt and no DuckDB readers (--competitors none)"
+        "--skip-competitors",
+        dest="competitors",
+        action="store_const",
+        const=[],
+        help="no dlt and no DuckDB readers (--competitors none)",
     )
     bench.add_argument("--keep-data", action="store_true", help="keep each repeat's data folder (large at scale 10)")
 
@@ -122,8 +126,6 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
 
     if args.repeats < 1:
         raise TidewaterError("--repeats must be at least 1")
-    if args.skip_competitors:
-        args.competitors = []
     if args.competitors:
         competitors.bench_python()  # fail now, not after the first run
     out = (args.out or paths.data_dir / "bench").resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
