@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tidewater.paths import PROJECT_ROOT, Paths
-from tidewater.postgres import PostgresServer
+
+from tidewater.generate.postgres import PostgresServer
+from tidewater.orchestrate.paths import PROJECT_ROOT, Paths
 
 TEST_SCALE = 0.01
 TEST_SEED = 42

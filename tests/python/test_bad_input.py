@@ -15,8 +15,9 @@ import duckdb
 import psycopg
 import pytest
 from conftest import TEST_SCALE, TEST_SEED, meltano_run_alone, tidewater_cli
-from tidewater.paths import Paths
-from tidewater.postgres import PostgresServer
+
+from tidewater.generate.postgres import PostgresServer
+from tidewater.orchestrate.paths import Paths
 
 DRILL_DAY = "2026-10-31"
 HUGE_USER_AGENT = "Mozilla/5.0 " + "x" * 3_000_000  # over DuckDB's default 2 MB CSV line

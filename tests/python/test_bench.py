@@ -7,6 +7,7 @@ import json
 
 import pytest
 from conftest import TEST_SCALE, tidewater_cli
+
 from tidewater.bench import report
 from tidewater.bench.cli import _competitors
 from tidewater.bench.stages import EL_SOURCES, STEPS

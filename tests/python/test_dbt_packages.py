@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tidewater import dbt_packages
-from tidewater.errors import TidewaterError
+
+from tidewater.orchestrate import dbt_packages
+from tidewater.orchestrate.errors import TidewaterError
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -81,7 +82,7 @@ def test_no_hub_and_no_mirror_says_what_to_configure(tmp_path: Path, no_user_con
 
 def test_the_real_dbt_deps_offline_falls_back_to_the_mirror(tmp_path: Path, no_user_config: None, monkeypatch) -> None:
     """With the real dbt: the hub is unreachable here, so the mirror serves the package."""
-    from tidewater.paths import venv_tool
+    from tidewater.orchestrate.paths import venv_tool
 
     monkeypatch.setenv(dbt_packages.MIRROR_ENV, str(_mirror_with_package(tmp_path)))
     project = _project(tmp_path)

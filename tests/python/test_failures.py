@@ -9,9 +9,10 @@ from pathlib import Path
 
 import duckdb
 from conftest import BIN, TEST_SCALE, meltano_run_alone, tidewater_cli
-from tidewater import warehouse
-from tidewater.paths import PROJECT_ROOT
-from tidewater.postgres import PostgresServer
+
+from tidewater.generate.postgres import PostgresServer
+from tidewater.orchestrate import warehouse
+from tidewater.orchestrate.paths import PROJECT_ROOT
 
 
 def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:

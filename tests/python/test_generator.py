@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from tidewater.generate import GenerationConfig, build_app_data, generate
 from tidewater.generate.__main__ import main as cli_main
 from tidewater.generate.app_db import AppData, copy_payloads, fingerprint

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 from conftest import BIN, TEST_SCALE, tidewater_cli
-from tidewater import pipeline, warehouse
-from tidewater.paths import PROJECT_ROOT, Paths
-from tidewater.postgres import PostgresServer
+
+from tidewater.generate.postgres import PostgresServer
+from tidewater.orchestrate import pipeline, warehouse
+from tidewater.orchestrate.paths import PROJECT_ROOT, Paths
 
 RECONCILIATION_TESTS = (
     "assert_source_keys_reach_raw_and_marts",

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import duckdb
 from conftest import BIN, TEST_SCALE, TEST_SEED, meltano_run_alone
-from tidewater import warehouse
+
 from tidewater.generate import GenerationConfig, generate
-from tidewater.paths import PROJECT_ROOT
-from tidewater.postgres import PostgresServer
+from tidewater.generate.postgres import PostgresServer
+from tidewater.orchestrate import warehouse
+from tidewater.orchestrate.paths import PROJECT_ROOT
 
 LOADER_PYTHON = PROJECT_ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import BIN, PipelineRun
-from tidewater import warehouse
-from tidewater.paths import PROJECT_ROOT
+
+from tidewater.orchestrate import warehouse
+from tidewater.orchestrate.paths import PROJECT_ROOT
 
 BUSINESS_METRICS = [
     "revenue",

@@ -12,8 +12,9 @@ from typing import ClassVar
 import pytest
 from browser import render
 from conftest import PipelineRun, tidewater_cli
-from tidewater import elementary, warehouse
-from tidewater.paths import Paths
+
+from tidewater.orchestrate import elementary, warehouse
+from tidewater.orchestrate.paths import Paths
 
 ANOMALY_SCALE = 0.1  # about 40 orders and 300 events a day: enough for the anomaly tests to mean something
 

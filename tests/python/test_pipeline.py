@@ -8,7 +8,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 from conftest import PipelineRun
-from tidewater import warehouse
+
+from tidewater.orchestrate import warehouse
 
 
 def _warehouse_rows(run: PipelineRun, sql: str) -> list[tuple]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from conftest import TEST_SCALE, PipelineRun, tidewater_cli
-from tidewater import warehouse
+
+from tidewater.orchestrate import warehouse
 
 
 def test_second_run_changes_no_row(pipeline_run: PipelineRun) -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import BIN, PipelineRun, tidewater_cli
-from tidewater.paths import PROJECT_ROOT
+
+from tidewater.orchestrate.paths import PROJECT_ROOT
 from tidewater.review import conventions, data_diff
 
 

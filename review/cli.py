@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from tidewater.errors import TidewaterError
-from tidewater.paths import PROJECT_ROOT, Paths
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.paths import PROJECT_ROOT, Paths
 
 COMMANDS = ("check-models", "slim-ci", "data-diff")
 

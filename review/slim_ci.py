@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from tidewater.errors import TidewaterError
+from tidewater.orchestrate.errors import TidewaterError
 from tidewater.review import data_diff
 
 MAIN_CATALOG = "tidewater"  # the catalog main's manifest names (its warehouse file is tidewater.duckdb)

@@ -10,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tidewater.errors import TidewaterError
+from tidewater.orchestrate.errors import TidewaterError
 from tidewater.review.slim_ci import tool
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from tidewater.errors import TidewaterError
+from tidewater.orchestrate.errors import TidewaterError
 
 # dbt opens the warehouse read-only when this is 1 (the dbt-duckdb plugin in duckdb_read_only.py, profiles.yml).
 READ_ONLY_VARIABLE = "TIDEWATER_WAREHOUSE_READ_ONLY"

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from tidewater.bench.memory import RssSampler
-from tidewater.errors import TidewaterError
-from tidewater.paths import PROJECT_ROOT
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.paths import PROJECT_ROOT
 
 BENCH_VENV = PROJECT_ROOT / ".venv-bench"
 # name -> module run in .venv-bench

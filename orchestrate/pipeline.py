@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from tidewater import audit, elementary, warehouse
-from tidewater.errors import TidewaterError
 from tidewater.generate import GenerationConfig, generate
 from tidewater.generate import advance as time_moves
-from tidewater.paths import Paths, venv_tool
-from tidewater.postgres import Connection, PostgresServer
+from tidewater.generate.postgres import Connection, PostgresServer
+from tidewater.orchestrate import audit, elementary, warehouse
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.paths import Paths, venv_tool
 
 # Each source's Meltano pipeline: its extractor and its own loader (they run side by side; meltano/jobs.meltano.yml).
 EL_TASKS: tuple[tuple[str, str, str], ...] = (

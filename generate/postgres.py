@@ -18,7 +18,7 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tidewater.errors import TidewaterError
+from tidewater.orchestrate.errors import TidewaterError
 
 DATABASE = "saltbox"
 USER = "tidewater"

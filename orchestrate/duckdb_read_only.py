@@ -13,7 +13,7 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from tidewater.warehouse import READ_ONLY_VARIABLE
+from tidewater.orchestrate.warehouse import READ_ONLY_VARIABLE
 
 
 class Plugin(BasePlugin):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tidewater import warehouse
+from tidewater.orchestrate import warehouse
 
 SCHEMA = "audit"
 # App table -> its key. Keys are listed from the source, so a row missing downstream is named by its id.

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from tidewater.errors import TidewaterError
-from tidewater.paths import Paths
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.paths import Paths
 
 DEFAULT_SEED = 42
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = Paths.from_env(args.data_dir)
     try:
         if args.command == "run":
-            from tidewater import pipeline
+            from tidewater.orchestrate import pipeline
 
             report = pipeline.run(
                 paths,
@@ -90,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             pipeline.print_summary(paths, report)
         elif args.command == "pg":
-            from tidewater import pipeline
-            from tidewater.postgres import PostgresServer
+            from tidewater.generate.postgres import PostgresServer
+            from tidewater.orchestrate import pipeline
 
             server = PostgresServer(paths.postgres_dir)
             if args.action == "start":
@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print("running" if server.is_running() else "stopped")
         elif args.command == "reconcile":
-            from tidewater import audit
-            from tidewater.postgres import PostgresServer
+            from tidewater.generate.postgres import PostgresServer
+            from tidewater.orchestrate import audit
 
             server = PostgresServer(paths.postgres_dir)
             started = not server.is_running()
@@ -121,16 +121,16 @@ def main(argv: list[str] | None = None) -> int:
             for problem in problems:
                 print(f"warning: no source total for {problem}", file=sys.stderr)
         elif args.command == "generate":
-            from tidewater import pipeline
-            from tidewater.postgres import PostgresServer
+            from tidewater.generate.postgres import PostgresServer
+            from tidewater.orchestrate import pipeline
 
             server = PostgresServer(paths.postgres_dir)
             if not server.is_running():
                 raise TidewaterError("PostgreSQL is not running: start it with `tidewater pg start`")
             pipeline.generate_sources(paths, server.connection(), args.seed, args.scale)
         elif args.command == "deps":
-            from tidewater import dbt_packages, elementary
-            from tidewater.paths import venv_tool
+            from tidewater.orchestrate import dbt_packages, elementary
+            from tidewater.orchestrate.paths import venv_tool
 
             for line in dbt_packages.deps(paths.project_root, venv_tool("dbt")):
                 print(line)
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("report", "alerts"):
             import subprocess
 
-            from tidewater import elementary
+            from tidewater.orchestrate import elementary
 
             if args.command == "report":
                 command = elementary.report_command(paths)
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return bench_cli.run(args, paths)
         elif args.command == "summary":
-            from tidewater import warehouse
+            from tidewater.orchestrate import warehouse
 
             for layer, relations, rows in warehouse.rows_per_layer(warehouse.table_counts(paths.warehouse)):
                 print(f"{layer:<20} {relations:>3} relations {rows:>12,} rows")

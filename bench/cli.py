@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tidewater.errors import TidewaterError
-from tidewater.paths import Paths
-from tidewater.pipeline import say
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.paths import Paths
+from tidewater.orchestrate.pipeline import say
 
 DEFAULT_SCALES = "0.1,1,10"
 
@@ -66,7 +66,7 @@ def one_repeat(
     run_dir: Path, scale: float, seed: int, *, competitors_to_run: list[str], with_incremental: bool
 ) -> dict:
     from tidewater.bench import competitors, incremental, sources, stages
-    from tidewater.postgres import PostgresServer
+    from tidewater.generate.postgres import PostgresServer
 
     data = Paths.from_env(run_dir / "data")
     record: dict[str, Any] = {"scale": scale}

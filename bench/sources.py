@@ -7,8 +7,8 @@ from pathlib import Path
 
 import psycopg
 
-from tidewater.audit import landed_line_counts
 from tidewater.bench.load_result import APP_TABLES, marketing_file
+from tidewater.orchestrate.audit import landed_line_counts
 
 
 def app_rows(conninfo: str) -> dict[str, int]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from tidewater.errors import TidewaterError
+from tidewater.orchestrate.errors import TidewaterError
 
 MIRROR_ENV = "TIDEWATER_DBT_PACKAGE_MIRROR"
 

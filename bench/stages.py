@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tidewater.bench.memory import RssSampler
-from tidewater.errors import TidewaterError
-from tidewater.paths import PROJECT_ROOT, Paths, venv_tool
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.paths import PROJECT_ROOT, Paths, venv_tool
 
 # Stage key -> how the pipeline's step name starts. Extract+load per source comes from the "el <extractor>" entries.
 STEPS: dict[str, str] = {

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tidewater.bench.stages import tidewater_command, timed_subprocess
-from tidewater.paths import PROJECT_ROOT, Paths
+from tidewater.orchestrate.paths import PROJECT_ROOT, Paths
 
 OPTIONS = ("--days", "--full-refresh")
 

@@ -11,9 +11,9 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-from tidewater.dbt_packages import config_file
-from tidewater.errors import TidewaterError
-from tidewater.paths import PROJECT_ROOT, Paths
+from tidewater.orchestrate.dbt_packages import config_file
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.paths import PROJECT_ROOT, Paths
 
 EDR_VENV = PROJECT_ROOT / ".venv-edr"
 WEBHOOK_ENV = "TIDEWATER_ALERT_WEBHOOK"

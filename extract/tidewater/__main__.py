@@ -1,5 +1,0 @@
-import sys
-
-from tidewater.cli import main
-
-sys.exit(main())

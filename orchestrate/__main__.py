@@ -1,0 +1,5 @@
+import sys
+
+from tidewater.orchestrate.cli import main
+
+sys.exit(main())
