@@ -4,7 +4,6 @@ an incremental day if the pipeline has one. Writes bench.json and bench.md under
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import time
@@ -12,54 +11,36 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import click
+
 from tidewater.orchestrate.errors import TidewaterError
-from tidewater.orchestrate.paths import Paths
-from tidewater.orchestrate.pipeline import say
+from tidewater.orchestrate.settings import Settings
 
 DEFAULT_SCALES = "0.1,1,10"
 
 
-def _scales(text: str) -> list[float]:
+def say(message: str = "") -> None:
+    click.echo(message)
+
+
+def _scales(context: click.Context | None, parameter: object, text: str) -> list[float]:
     try:
         scales = [float(part) for part in text.replace(" ", ",").split(",") if part]
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"scales are numbers separated by commas: {text!r}") from exc
+        raise click.BadParameter(f"scales are numbers separated by commas: {text!r}") from exc
     if not scales or any(scale <= 0 for scale in scales):
-        raise argparse.ArgumentTypeError(f"scales must be positive: {text!r}")
+        raise click.BadParameter(f"scales must be positive: {text!r}")
     return sorted(set(scales))
 
 
-def _competitors(text: str) -> list[str]:
+def _competitors(context: click.Context | None, parameter: object, text: str) -> list[str]:
     from tidewater.bench.competitors import COMPETITORS
 
     names = [part for part in text.replace(" ", ",").split(",") if part and part != "none"]
     unknown = sorted(set(names) - set(COMPETITORS))
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown competitor(s) {unknown}: choose from {sorted(COMPETITORS)} or none")
+        raise click.BadParameter(f"unknown competitor(s) {unknown}: choose from {sorted(COMPETITORS)} or none")
     return [name for name in COMPETITORS if name in names]
-
-
-def add_command(commands: Any) -> None:
-    bench = commands.add_parser("bench", help="time every stage at several scales, against dlt and DuckDB (make bench)")
-    bench.add_argument("--scales", type=_scales, default=_scales(DEFAULT_SCALES), help="default: %(default)s")
-    bench.add_argument("--repeats", type=int, default=3, help="runs per scale; the report gives the median")
-    bench.add_argument("--seed", type=int, default=42)
-    bench.add_argument("--out", type=Path, help="where each bench writes its folder (default: DATA/bench)")
-    bench.add_argument(
-        "--competitors",
-        type=_competitors,
-        default=_competitors("dlt,duckdb"),
-        help="which to run on the same sources, comma-separated, or none (default: dlt,duckdb); dlt takes ~50 min "
-        "at scale 10, DuckDB's readers under a minute",
-    )
-    bench.add_argument(
-        "--skip-competitors",
-        dest="competitors",
-        action="store_const",
-        const=[],
-        help="no dlt and no DuckDB readers (--competitors none)",
-    )
-    bench.add_argument("--keep-data", action="store_true", help="keep each repeat's data folder (large at scale 10)")
 
 
 def one_repeat(
@@ -68,7 +49,7 @@ def one_repeat(
     from tidewater.bench import competitors, incremental, sources, stages
     from tidewater.generate.postgres import PostgresServer
 
-    data = Paths.from_env(run_dir / "data")
+    data = Settings.load(run_dir / "data")
     record: dict[str, Any] = {"scale": scale}
     say(f"    tidewater run --scale {scale} (log: {run_dir / 'run.log'})")
     record["stages"] = stages.run_pipeline(data, scale, seed, run_dir / "run.log")
@@ -102,7 +83,7 @@ def one_repeat(
 
 
 def write_results(
-    out: Path, records: list[dict[str, Any]], args: argparse.Namespace, has_incremental: bool, seconds: float
+    out: Path, records: list[dict[str, Any]], options: dict[str, Any], has_incremental: bool, seconds: float
 ) -> dict[str, Any]:
     """bench.json and bench.md from the repeats so far (rewritten after each: an interrupted bench keeps them)."""
     from tidewater.bench import report
@@ -110,10 +91,10 @@ def write_results(
     document = report.build(
         records,
         scales=sorted({record["scale"] for record in records}),
-        repeats=args.repeats,
-        seed=args.seed,
+        repeats=options["repeats"],
+        seed=options["seed"],
         incremental_available=has_incremental,
-        competitors_run=args.competitors,
+        competitors_run=options["competitors"],
         seconds=seconds,
     )
     (out / "bench.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
@@ -121,36 +102,65 @@ def write_results(
     return document
 
 
-def run(args: argparse.Namespace, paths: Paths) -> int:
-    from tidewater.bench import competitors, incremental, report
+@click.command(help=__doc__)
+@click.option("--scales", callback=_scales, default=DEFAULT_SCALES, show_default=True, help="Comma-separated scales.")
+@click.option("--repeats", type=int, default=3, show_default=True, help="Runs per scale; the report gives the median.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Where each bench writes (default: DATA/bench)."
+)
+@click.option(
+    "--competitors",
+    callback=_competitors,
+    default="dlt,duckdb",
+    show_default=True,
+    help="Which to run on the same sources, comma-separated, or none; dlt takes ~50 min at scale 10, DuckDB's "
+    "readers under a minute.",
+)
+@click.option("--skip-competitors", is_flag=True, help="No dlt and no DuckDB readers (--competitors none).")
+@click.option("--keep-data", is_flag=True, help="Keep each repeat's data folder (large at scale 10).")
+@click.pass_obj
+def bench(
+    settings: Settings,
+    scales: list[float],
+    repeats: int,
+    seed: int,
+    out: Path | None,
+    competitors: list[str],
+    skip_competitors: bool,
+    keep_data: bool,
+) -> int:
+    from tidewater.bench import competitors as rivals
+    from tidewater.bench import incremental, report
 
-    if args.repeats < 1:
+    if skip_competitors:
+        competitors = []
+    options = {"repeats": repeats, "seed": seed, "competitors": competitors}
+    if repeats < 1:
         raise TidewaterError("--repeats must be at least 1")
-    if args.competitors:
-        competitors.bench_python()  # fail now, not after the first run
-    out = (args.out or paths.data_dir / "bench").resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if competitors:
+        rivals.bench_python()  # fail now, not after the first run
+    out = (out or settings.data_dir / "bench").resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
     has_incremental = incremental.available()
-    say(f"==> bench: scales {', '.join(f'{s:g}' for s in args.scales)}, {args.repeats} repeat(s) each, into {out}")
+    say(f"==> bench: scales {', '.join(f'{s:g}' for s in scales)}, {repeats} repeat(s) each, into {out}")
     if not has_incremental:
         say("    incremental day vs full refresh: not available (`tidewater run` has no --days/--full-refresh)")
     records: list[dict[str, Any]] = []
     started = time.monotonic()
-    for scale in args.scales:
-        for repeat in range(1, args.repeats + 1):
-            say(f"==> scale {scale:g}, repeat {repeat} of {args.repeats}")
+    for scale in scales:
+        for repeat in range(1, repeats + 1):
+            say(f"==> scale {scale:g}, repeat {repeat} of {repeats}")
             run_dir = out / "runs" / f"scale-{scale:g}-repeat-{repeat}"
             t = time.monotonic()
-            record = one_repeat(
-                run_dir, scale, args.seed, competitors_to_run=args.competitors, with_incremental=has_incremental
-            )
+            record = one_repeat(run_dir, scale, seed, competitors_to_run=competitors, with_incremental=has_incremental)
             record["repeat"] = repeat
             records.append(record)
             say(f"    done in {time.monotonic() - t:.0f} s")
-            if not args.keep_data:
+            if not keep_data:
                 shutil.copytree(run_dir / "data" / "logs", run_dir / "logs", dirs_exist_ok=True)
                 shutil.rmtree(run_dir / "data", ignore_errors=True)
-            document = write_results(out, records, args, has_incremental, time.monotonic() - started)
+            document = write_results(out, records, options, has_incremental, time.monotonic() - started)
     say()
     for line in report.summary(document):
         say(line)

@@ -13,7 +13,7 @@ from typing import Any
 
 from tidewater.bench.memory import RssSampler
 from tidewater.orchestrate.errors import TidewaterError
-from tidewater.orchestrate.paths import PROJECT_ROOT
+from tidewater.orchestrate.settings import PROJECT_ROOT
 
 BENCH_VENV = PROJECT_ROOT / ".venv-bench"
 # name -> module run in .venv-bench

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tidewater.bench.stages import tidewater_command, timed_subprocess
-from tidewater.orchestrate.paths import PROJECT_ROOT, Paths
+from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
 
 OPTIONS = ("--days", "--full-refresh")
 
@@ -21,7 +21,7 @@ def available() -> bool:
     return result.returncode == 0 and all(option in result.stdout for option in OPTIONS)
 
 
-def run_incremental(paths: Paths, scale: float, seed: int, log_dir: Path) -> dict[str, Any]:
+def run_incremental(paths: Settings, scale: float, seed: int, log_dir: Path) -> dict[str, Any]:
     """On a data folder a full run just built: one incremental day, then a full refresh, each timed whole."""
     pidfile = paths.postgres_dir / "pgdata" / "postmaster.pid"
     figures: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from typing import Any
 
 from tidewater.bench.memory import RssSampler
 from tidewater.orchestrate.errors import TidewaterError
-from tidewater.orchestrate.paths import PROJECT_ROOT, Paths, venv_tool
+from tidewater.orchestrate.settings import PROJECT_ROOT, Settings, venv_tool
 
 # Stage key -> how the pipeline's step name starts. Extract+load per source comes from the "el <extractor>" entries.
 STEPS: dict[str, str] = {
@@ -55,7 +55,7 @@ def tidewater_command(data_dir: Path, *args: str) -> list[str]:
     return [venv_tool("tidewater"), "--data-dir", str(data_dir), *args]
 
 
-def run_pipeline(paths: Paths, scale: float, seed: int, log_file: Path) -> dict[str, dict[str, Any]]:
+def run_pipeline(paths: Settings, scale: float, seed: int, log_file: Path) -> dict[str, dict[str, Any]]:
     """`tidewater run` into a fresh data folder; per stage: seconds, rows (extract+load) and peak RSS (bytes)."""
     pidfile = paths.postgres_dir / "pgdata" / "postmaster.pid"
     command = tidewater_command(paths.data_dir, "run", "--scale", str(scale), "--seed", str(seed))
@@ -89,13 +89,13 @@ def run_pipeline(paths: Paths, scale: float, seed: int, log_file: Path) -> dict[
     return stages
 
 
-def read_env_file(paths: Paths) -> dict[str, str]:
+def read_env_file(paths: Settings) -> dict[str, str]:
     """The variables the pipeline wrote for this data folder (paths, PostgreSQL), for dbt run by hand."""
     pairs = (line.split("=", 1) for line in paths.env_file.read_text().splitlines() if "=" in line)
     return {key: value for key, value in pairs}
 
 
-def dbt_internals(paths: Paths, build_seconds: float, log_file: Path) -> dict[str, float]:
+def dbt_internals(paths: Settings, build_seconds: float, log_file: Path) -> dict[str, float]:
     """Where `dbt build` spends its time. Sums of execution_time per kind (with 2 threads, busy time, not wall
     time); hooks are the on-run-start/end operations (Elementary's end hook uploads the run's results);
     overhead is the build's wall time less dbt's own elapsed time (interpreter start, parse, artifacts);

@@ -90,6 +90,15 @@ def days_advanced(conninfo: str) -> int:
         return int(row[0]) if row else 0
 
 
+def recorded_days_advanced(landing_dir: Path) -> int:
+    """How many days the sources in `landing_dir` have moved on, as the last advance recorded it (0 if none):
+    read without a database connection."""
+    try:
+        return int(json.loads((Path(landing_dir) / ADVANCE_FILE).read_text()).get("days_advanced", 0))
+    except FileNotFoundError:
+        return 0
+
+
 def remove_advanced_files(landing_dir: Path) -> int:
     """Event files and the record of advanced days (when the base generation is loaded again)."""
     removed = 0

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from tidewater.orchestrate import warehouse
+from tidewater.orchestrate.sources import selected_tables, source
 
 SCHEMA = "audit"
-# App table -> its key. Keys are listed from the source, so a row missing downstream is named by its id.
-KEYS = {
-    "customers": "customer_id",
-    "products": "product_id",
-    "orders": "order_id",
-    "order_items": "order_item_id",
-    "payments": "payment_id",
-}
+APP_SCHEMA = "public"
+# Raw tables a tap writes about its input rather than rows of it (tap-landing-zone's list of files).
+METADATA_TABLES = frozenset({"landing_files"})
 TOTALS = {
     "order_lines_net_amount": "select sum(quantity * unit_price - discount_amount) from public.order_items",
     "payments_amount": "select sum(amount) from public.payments where payment_type = 'payment'",
@@ -38,6 +35,22 @@ def landed_line_counts(events_dir: Path) -> list[tuple[str, int]]:
     return counts
 
 
+def app_keys(cur: Any) -> dict[str, str]:
+    """Table -> key column, for each app table the app's extractor selects (meltano/extractors.meltano.yml) whose
+    primary key is one column: keys are listed from the source, so a row missing downstream is named by its id.
+    (deleted_records, keyed by table and id, holds tombstones, not rows of the shop.)"""
+    tables = selected_tables(source("app"), APP_SCHEMA)
+    cur.execute(
+        "select tc.table_name, min(kcu.column_name), count(*) from information_schema.table_constraints tc "
+        "join information_schema.key_column_usage kcu on kcu.constraint_name = tc.constraint_name "
+        "and kcu.table_schema = tc.table_schema "
+        "where tc.constraint_type = 'PRIMARY KEY' and tc.table_schema = %s and tc.table_name = any(%s) group by 1",
+        (APP_SCHEMA, tables),
+    )
+    single = {table: column for table, column, columns in cur.fetchall() if columns == 1}
+    return {table: single[table] for table in tables if table in single}
+
+
 def snapshot_sources(conninfo: str, events_dir: Path, warehouse_path: Path) -> tuple[dict[str, int], list[str]]:
     """Write audit.source_keys, audit.source_totals and audit.landed_files; return rows per entity and the totals
     that could not be computed (their amount is null, which the reconciliation test reports)."""
@@ -49,7 +62,10 @@ def snapshot_sources(conninfo: str, events_dir: Path, warehouse_path: Path) -> t
         keys_file = Path(tmp) / "keys.csv"
         totals: list[tuple[str, str | None]] = []
         with psycopg.connect(conninfo) as conn, conn.cursor() as cur, keys_file.open("wb") as out:
-            union = " union all ".join(f"select '{table}', {key} from public.{table}" for table, key in KEYS.items())
+            keys = app_keys(cur)
+            union = " union all ".join(
+                f"select '{table}', {key} from {APP_SCHEMA}.{table}" for table, key in keys.items()
+            )
             with cur.copy(f"copy ({union}) to stdout with (format csv)") as copy:
                 for chunk in copy:
                     out.write(chunk)

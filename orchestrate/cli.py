@@ -2,181 +2,200 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+import click
+
+from tidewater.generate.advance import SCHEMA_CHANGE_DAY
+from tidewater.generate.config import ANOMALIES
 from tidewater.orchestrate.errors import TidewaterError
-from tidewater.orchestrate.paths import Paths
-
-DEFAULT_SEED = 42
+from tidewater.orchestrate.settings import Settings
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tidewater", description=__doc__)
-    parser.add_argument("--data-dir", type=Path, help="where sources, warehouse and state live (default: data/)")
-    commands = parser.add_subparsers(dest="command", required=True)
+@click.group(help=__doc__, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where sources, warehouse and state live (default: data/, or TIDEWATER_DATA_DIR).",
+)
+@click.pass_context
+def cli(context: click.Context, data_dir: Path | None) -> None:
+    context.obj = Settings.load(data_dir)
 
-    run = commands.add_parser("run", help="the whole lifecycle: PostgreSQL, generate, EL, dbt build, docs")
-    run.add_argument("--scale", type=float, default=1.0, help="1 = 10k customers, 100k orders, 1M events")
-    run.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    run.add_argument("--no-docs", action="store_true", help="skip dbt docs generate and the Elementary report")
-    run.add_argument(
-        "--anomaly",
-        choices=["half_orders_day", "new_column", "bot_spike"],
-        help="inject one deliberate anomaly into the sources (to see the observability tests flag it)",
+
+pass_settings = click.make_pass_decorator(Settings)
+
+
+@cli.command(help="The whole lifecycle: PostgreSQL, generate, extract+load, dbt build, freshness, docs, report.")
+@click.option(
+    "--scale", type=float, help="1 = 10k customers, 100k orders, 1M events (default: the data folder's, else 1)."
+)
+@click.option("--seed", type=int, help="Random seed (default: the data folder's, else 42).")
+@click.option("--no-docs", is_flag=True, help="Skip the dbt docs and Elementary's report.")
+@click.option(
+    "--anomaly",
+    type=click.Choice(ANOMALIES),
+    help="Inject one deliberate anomaly into the sources (to see the observability tests flag it).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="First move the sources N business days on (new orders, updates, deletes, late events), then run "
+    "incrementally.",
+)
+@click.option("--full-refresh", is_flag=True, help="Rebuild every incremental mart from raw (dbt --full-refresh).")
+@click.option(
+    "--schema-change-day",
+    type=int,
+    default=SCHEMA_CHANGE_DAY,
+    show_default=True,
+    help="The advanced day on which orders gain a column and events a field (0: never).",
+)
+@pass_settings
+def run(
+    settings: Settings,
+    scale: float | None,
+    seed: int | None,
+    no_docs: bool,
+    anomaly: str | None,
+    days: int,
+    full_refresh: bool,
+    schema_change_day: int,
+) -> None:
+    from tidewater.orchestrate import runner
+
+    summary = runner.run(
+        settings,
+        seed=seed,
+        scale=scale,
+        docs=not no_docs,
+        anomaly=anomaly,
+        days=days,
+        full_refresh=full_refresh,
+        schema_change_day=schema_change_day,
     )
-    run.add_argument(
-        "--days",
-        type=int,
-        default=0,
-        help="first move the sources N business days on (new orders, updates, deletes, late events), then run "
-        "incrementally",
-    )
-    run.add_argument(
-        "--full-refresh", action="store_true", help="rebuild every incremental mart from raw (dbt --full-refresh)"
-    )
-    run.add_argument(
-        "--schema-change-day",
-        type=int,
-        default=2,
-        help="the advanced day on which orders gain a column and events a field (0: never; default 2)",
-    )
+    runner.print_summary(settings, summary)
 
-    pg = commands.add_parser("pg", help="the embedded PostgreSQL holding the app database")
-    pg.add_argument("action", choices=["start", "stop", "status"])
 
-    generate = commands.add_parser("generate", help="write the sources (PostgreSQL must be up: `tidewater pg start`)")
-    generate.add_argument("--scale", type=float, default=1.0)
-    generate.add_argument("--seed", type=int, default=DEFAULT_SEED)
+@cli.command(help="The Dagster UI on 127.0.0.1 (runs, asset graph, checks, schedules), with its daemon.")
+@click.option("--port", type=int, help="Default: 3000 (TIDEWATER_UI_PORT).")
+@pass_settings
+def ui(settings: Settings, port: int | None) -> None:
+    from tidewater.orchestrate import ui as dagster_ui
 
-    commands.add_parser(
-        "deps", help="install dbt packages: from the hub, else from the mirror in TIDEWATER_DBT_PACKAGE_MIRROR"
-    )
+    dagster_ui.serve(settings, port or settings.ui_port)
 
-    commands.add_parser("report", help="Elementary's observability report (one HTML file)")
-    commands.add_parser("alerts", help="send Elementary's alerts to the webhook in TIDEWATER_ALERT_WEBHOOK")
 
-    commands.add_parser("summary", help="rows per layer in the warehouse")
-    commands.add_parser(
-        "reconcile", help="snapshot the sources' keys and totals into the warehouse (after a `meltano run el` by hand)"
-    )
+@cli.command(help="The embedded PostgreSQL holding the app database.")
+@click.argument("action", type=click.Choice(["start", "stop", "status"]))
+@pass_settings
+def pg(settings: Settings, action: str) -> None:
+    from tidewater.generate.postgres import PostgresServer
+    from tidewater.orchestrate.meltano import write_env_file
 
-    from tidewater.review import cli as review_cli
+    server = PostgresServer(settings.postgres_dir)
+    if action == "start":
+        connection = server.start()
+        write_env_file(settings, connection)
+        click.echo(f"PostgreSQL listening on 127.0.0.1:{connection.port} (database {connection.database});")
+        click.echo(f"connection written to {settings.env_file}" + (" and .env" if settings.is_default else ""))
+    elif action == "stop":
+        click.echo("PostgreSQL stopped" if server.stop() else "PostgreSQL was not running")
+    else:
+        click.echo("running" if server.is_running() else "stopped")
 
-    review_cli.add_commands(commands)
-    from tidewater.bench import cli as bench_cli
 
-    bench_cli.add_command(commands)
-    return parser
+@cli.command(help="Install the dbt packages: from the hub, else from the mirror you configured (README).")
+@pass_settings
+def deps(settings: Settings) -> None:
+    from tidewater.orchestrate import dbt_packages, elementary
+    from tidewater.orchestrate.settings import venv_tool
+
+    for line in dbt_packages.deps(settings, settings.project_root, venv_tool("dbt")):
+        click.echo(line)
+    for line in dbt_packages.edr_deps(settings, elementary.edr_project_dir()):
+        click.echo("edr: " + line)
+
+
+@cli.command(help="Elementary's observability report (one HTML file).")
+@pass_settings
+def report(settings: Settings) -> None:
+    from tidewater.orchestrate import elementary
+
+    click.echo(f"report: {elementary.report(settings)}")
+
+
+@cli.command(help="Send Elementary's alerts to the webhook (TIDEWATER_ALERT_WEBHOOK or alert_webhook in the config).")
+@pass_settings
+def alerts(settings: Settings) -> None:
+    from tidewater.orchestrate import elementary
+    from tidewater.orchestrate.settings import config_file
+
+    if not settings.alert_webhook:
+        raise TidewaterError(f"no webhook configured: set TIDEWATER_ALERT_WEBHOOK or alert_webhook in {config_file()}")
+    elementary.monitor(settings, settings.alert_webhook)
+
+
+@cli.command(help="Rows per layer in the warehouse.")
+@pass_settings
+def summary(settings: Settings) -> None:
+    from tidewater.orchestrate import runner, warehouse
+
+    counts = warehouse.table_counts(settings.warehouse)
+    for layer, relations, rows in warehouse.rows_per_layer(counts, runner.layers(settings)):
+        click.echo(f"{layer:<20} {relations:>3} relations {rows:>12,} rows")
+
+
+@cli.command(help="Snapshot the sources' keys and totals into the warehouse (after a `meltano run el` by hand).")
+@pass_settings
+def reconcile(settings: Settings) -> None:
+    from tidewater.generate.postgres import PostgresServer
+    from tidewater.orchestrate import audit
+
+    server = PostgresServer(settings.postgres_dir)
+    started = not server.is_running()
+    connection = server.start() if started else server.connection()
+    try:
+        counts, problems = audit.snapshot_sources(
+            connection.conninfo, settings.landing_dir / "events", settings.warehouse
+        )
+    finally:
+        if started:
+            server.stop()
+    click.echo("source snapshot written to audit.*: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    for problem in problems:
+        click.echo(f"warning: no source total for {problem}", err=True)
+
+
+def _add_stage_commands() -> None:
+    """The other stages' commands, each defined beside its code."""
+    from tidewater.bench.cli import bench
+    from tidewater.generate.cli import generate
+    from tidewater.review.cli import check_models, data_diff, slim_ci
+
+    for command in (generate, check_models, slim_ci, data_diff, bench):
+        cli.add_command(command)
+
+
+_add_stage_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    paths = Paths.from_env(args.data_dir)
     try:
-        if args.command == "run":
-            from tidewater.orchestrate import pipeline
-
-            report = pipeline.run(
-                paths,
-                seed=args.seed,
-                scale=args.scale,
-                docs=not args.no_docs,
-                anomaly=args.anomaly,
-                days=args.days,
-                full_refresh=args.full_refresh,
-                schema_change_day=args.schema_change_day,
-            )
-            pipeline.print_summary(paths, report)
-        elif args.command == "pg":
-            from tidewater.generate.postgres import PostgresServer
-            from tidewater.orchestrate import pipeline
-
-            server = PostgresServer(paths.postgres_dir)
-            if args.action == "start":
-                connection = server.start()
-                pipeline.write_env_file(paths, connection)
-                print(f"PostgreSQL listening on 127.0.0.1:{connection.port} (database {connection.database});")
-                print(f"connection written to {paths.env_file}" + (" and .env" if paths.is_default else ""))
-            elif args.action == "stop":
-                print("PostgreSQL stopped" if server.stop() else "PostgreSQL was not running")
-            else:
-                print("running" if server.is_running() else "stopped")
-        elif args.command == "reconcile":
-            from tidewater.generate.postgres import PostgresServer
-            from tidewater.orchestrate import audit
-
-            server = PostgresServer(paths.postgres_dir)
-            started = not server.is_running()
-            connection = server.start() if started else server.connection()
-            try:
-                counts, problems = audit.snapshot_sources(
-                    connection.conninfo, paths.landing_dir / "events", paths.warehouse
-                )
-            finally:
-                if started:
-                    server.stop()
-            print("source snapshot written to audit.*: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-            for problem in problems:
-                print(f"warning: no source total for {problem}", file=sys.stderr)
-        elif args.command == "generate":
-            from tidewater.generate.postgres import PostgresServer
-            from tidewater.orchestrate import pipeline
-
-            server = PostgresServer(paths.postgres_dir)
-            if not server.is_running():
-                raise TidewaterError("PostgreSQL is not running: start it with `tidewater pg start`")
-            pipeline.generate_sources(paths, server.connection(), args.seed, args.scale)
-        elif args.command == "deps":
-            from tidewater.orchestrate import dbt_packages, elementary
-            from tidewater.orchestrate.paths import venv_tool
-
-            for line in dbt_packages.deps(paths.project_root, venv_tool("dbt")):
-                print(line)
-            for line in dbt_packages.edr_deps(elementary.edr_project_dir()):
-                print("edr: " + line)
-        elif args.command in ("report", "alerts"):
-            import subprocess
-
-            from tidewater.orchestrate import elementary
-
-            if args.command == "report":
-                command = elementary.report_command(paths)
-            else:
-                webhook = elementary.alert_webhook()
-                if not webhook:
-                    raise TidewaterError(
-                        f"no webhook configured: set {elementary.WEBHOOK_ENV} or alert_webhook in "
-                        f"{elementary.config_file()}"
-                    )
-                command = elementary.monitor_command(paths, webhook)
-            environment = elementary.env(paths, read_only=args.command == "report")
-            result = subprocess.run(command, env=environment, cwd=paths.project_root, check=False)
-            if result.returncode != 0:
-                raise TidewaterError(f"`edr {command[1]}` failed (exit {result.returncode})")
-            if args.command == "report":
-                print(f"report: {elementary.report_file(paths)}")
-        elif args.command in ("check-models", "slim-ci", "data-diff"):
-            from tidewater.review import cli as review_cli
-
-            return review_cli.run(args, paths)
-        elif args.command == "bench":
-            from tidewater.bench import cli as bench_cli
-
-            return bench_cli.run(args, paths)
-        elif args.command == "summary":
-            from tidewater.orchestrate import warehouse
-
-            for layer, relations, rows in warehouse.rows_per_layer(warehouse.table_counts(paths.warehouse)):
-                print(f"{layer:<20} {relations:>3} relations {rows:>12,} rows")
+        result = cli.main(args=argv, prog_name="tidewater", standalone_mode=False)
     except TidewaterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        click.echo(f"error: {exc}", err=True)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("interrupted", err=True)
         return 130
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -20,15 +20,15 @@ import os
 import shutil
 import subprocess
 import tarfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.settings import Settings, config_file
 
-MIRROR_ENV = "TIDEWATER_DBT_PACKAGE_MIRROR"
+MIRROR_ENV = "TIDEWATER_DBT_PACKAGE_MIRROR"  # Settings.dbt_package_mirror, from the environment
 
 # Hub packages whose source repository is named differently from the package.
 SOURCE_REPOSITORIES = {
@@ -41,26 +41,6 @@ SOURCE_REPOSITORIES = {
 class PackageSpec:
     package: str  # hub name, owner/name
     version: str
-
-
-def config_file() -> Path:
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "tidewater" / "config.toml"
-
-
-def mirror_root() -> Path | None:
-    """The mirror the user configured, if any: the environment variable wins over the config file."""
-    if os.environ.get(MIRROR_ENV):
-        return Path(os.environ[MIRROR_ENV]).expanduser()
-    path = config_file()
-    if path.exists():
-        try:
-            setting = tomllib.loads(path.read_text()).get("dbt_package_mirror")
-        except tomllib.TOMLDecodeError as exc:
-            raise TidewaterError(f"cannot read {path}: {exc}") from exc
-        if setting:
-            return Path(setting).expanduser()
-    return None
 
 
 def read_specs(packages_file: Path) -> list[PackageSpec]:
@@ -174,7 +154,9 @@ def _mark_current(packages_dir: Path, specs: list[PackageSpec]) -> None:
     _stamp(packages_dir).write_text(json.dumps([[s.package, s.version] for s in specs]))
 
 
-def deps(project_dir: Path, dbt: str, env: dict[str, str] | None = None, *, try_hub: bool = True) -> list[str]:
+def deps(
+    settings: Settings, project_dir: Path, dbt: str, env: dict[str, str] | None = None, *, try_hub: bool = True
+) -> list[str]:
     """`dbt deps` from the hub; if the hub can't be reached, the same pins from the user's mirror.
     Packages already installed at the pinned versions are left as they are."""
     packages_file = project_dir / "packages.yml"
@@ -184,16 +166,16 @@ def deps(project_dir: Path, dbt: str, env: dict[str, str] | None = None, *, try_
     packages_dir = project_dir / os.environ.get("DBT_PACKAGES_FOLDER", "dbt_packages")
     if _is_current(packages_dir, specs):
         return [f"{spec.package} {spec.version} (already installed)" for spec in specs]
-    installed = _deps(project_dir, specs, packages_dir, dbt, env, try_hub=try_hub)
+    installed = _deps(settings, project_dir, specs, packages_dir, dbt, env, try_hub=try_hub)
     _mark_current(packages_dir, specs)
     return installed
 
 
-def edr_deps(edr_project_dir: Path) -> list[str]:
+def edr_deps(settings: Settings, edr_project_dir: Path) -> list[str]:
     """Elementary's CLI runs an internal dbt project of its own and runs `dbt deps` for it when its packages are
     missing. Where a mirror is configured, install that project's locked packages from it first, so `edr` never
     reaches for the hub. Without a mirror, leave it to `edr` (it needs the hub then)."""
-    root = mirror_root()
+    root = settings.dbt_package_mirror
     lock = edr_project_dir / "package-lock.yml"
     if root is None or not lock.exists():
         return []
@@ -207,6 +189,7 @@ def edr_deps(edr_project_dir: Path) -> list[str]:
 
 
 def _deps(
+    settings: Settings,
     project_dir: Path,
     specs: list[PackageSpec],
     packages_dir: Path,
@@ -227,7 +210,7 @@ def _deps(
         )
         if hub.returncode == 0:
             return [f"{spec.package} {spec.version} <- dbt hub" for spec in specs]
-    root = mirror_root()
+    root = settings.dbt_package_mirror
     if root is None:
         raise TidewaterError(
             "the dbt hub can't be reached and no package mirror is configured: set "

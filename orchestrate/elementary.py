@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tomllib
 from pathlib import Path
 
-from tidewater.orchestrate.dbt_packages import config_file
+from tidewater.orchestrate.commands import run_logged
 from tidewater.orchestrate.errors import TidewaterError
-from tidewater.orchestrate.paths import PROJECT_ROOT, Paths
+from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
 
 EDR_VENV = PROJECT_ROOT / ".venv-edr"
-WEBHOOK_ENV = "TIDEWATER_ALERT_WEBHOOK"
 
 
 def edr() -> Path:
@@ -40,57 +38,42 @@ def edr_project_dir() -> Path:
     return Path(found.stdout.strip()) / "monitor" / "dbt_project"
 
 
-def alert_webhook() -> str | None:
-    """Where alerts go: TIDEWATER_ALERT_WEBHOOK, or `alert_webhook = "..."` in the user's tidewater config."""
-    if os.environ.get(WEBHOOK_ENV):
-        return os.environ[WEBHOOK_ENV]
-    path = config_file()
-    if path.exists():
-        value = tomllib.loads(path.read_text()).get("alert_webhook")
-        return str(value) if value else None
-    return None
-
-
-def _config_dir(paths: Paths) -> Path:
+def _config_dir(settings: Settings) -> Path:
     """edr's own settings for this project: telemetry off, and never `dbt deps` (packages come from us)."""
-    directory = paths.data_dir / "edr"
+    directory = settings.data_dir / "edr"
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "config.yml").write_text("anonymous_usage_tracking: false\nrun_dbt_deps_if_needed: false\n")
     return directory
 
 
-def _edr_env(paths: Paths) -> dict[str, str]:
-    env = {**os.environ, **paths.env()}
+def _edr_env(settings: Settings) -> dict[str, str]:
+    env = {**os.environ, **settings.env()}
     env.pop("DBT_TARGET_PATH", None)  # edr keeps its own target
     env["PATH"] = f"{EDR_VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     return env
 
 
-def _common_args(paths: Paths) -> list[str]:
+def _common_args(settings: Settings) -> list[str]:
     return [
         "--project-dir",
-        str(paths.project_root),
+        str(settings.project_root),
         "--profiles-dir",
-        str(paths.project_root),
+        str(settings.project_root),
         "--config-dir",
-        str(_config_dir(paths)),
+        str(_config_dir(settings)),
         "--target-path",
-        str(paths.data_dir / "edr" / "target"),
+        str(settings.data_dir / "edr" / "target"),
     ]
 
 
-def report_file(paths: Paths) -> Path:
-    return paths.data_dir / "elementary" / "elementary_report.html"
-
-
-def report_command(paths: Paths) -> list[str]:
-    report_file(paths).parent.mkdir(parents=True, exist_ok=True)
+def report_command(settings: Settings) -> list[str]:
+    settings.report_file.parent.mkdir(parents=True, exist_ok=True)
     return [
         str(edr()),
         "report",
-        *_common_args(paths),
+        *_common_args(settings),
         "--file-path",
-        str(report_file(paths)),
+        str(settings.report_file),
         "--open-browser",
         "false",
         "--project-name",
@@ -98,15 +81,36 @@ def report_command(paths: Paths) -> list[str]:
     ]
 
 
-def monitor_command(paths: Paths, webhook: str) -> list[str]:
+def monitor_command(settings: Settings, webhook: str) -> list[str]:
     # edr posts Slack-formatted JSON to the webhook URL; any receiver of Slack incoming webhooks understands it.
-    return [str(edr()), "monitor", *_common_args(paths), "--slack-webhook", webhook, "--group-by", "alert"]
+    return [str(edr()), "monitor", *_common_args(settings), "--slack-webhook", webhook, "--group-by", "alert"]
 
 
 # profiles.yml's `elementary` profile opens the warehouse with this DuckDB access mode.
 ACCESS_MODE_VARIABLE = "TIDEWATER_ELEMENTARY_ACCESS_MODE"
 
 
-def env(paths: Paths, *, read_only: bool = False) -> dict[str, str]:
+def env(settings: Settings, *, read_only: bool = False) -> dict[str, str]:
     """edr's environment; `read_only` for the report, which only reads and can then run beside other readers."""
-    return {**_edr_env(paths), ACCESS_MODE_VARIABLE: "READ_ONLY" if read_only else "AUTOMATIC"}
+    return {**_edr_env(settings), ACCESS_MODE_VARIABLE: "READ_ONLY" if read_only else "AUTOMATIC"}
+
+
+def report(settings: Settings) -> Path:
+    """`edr report`: one self-contained HTML file; the warehouse opened read-only."""
+    run_logged(
+        report_command(settings),
+        env=env(settings, read_only=True),
+        log_file=settings.logs_dir / "edr-report.log",
+        label="edr report",
+    )
+    return settings.report_file
+
+
+def monitor(settings: Settings, webhook: str) -> None:
+    """`edr monitor`: Elementary's alerts to the webhook (it records what it sent, so it writes the warehouse)."""
+    run_logged(
+        monitor_command(settings, webhook),
+        env=env(settings),
+        log_file=settings.logs_dir / "edr-monitor.log",
+        label="edr monitor",
+    )

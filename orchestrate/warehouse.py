@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -10,22 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+from filelock import FileLock, Timeout
 
 from tidewater.orchestrate.errors import TidewaterError
 
 # dbt opens the warehouse read-only when this is 1 (the dbt-duckdb plugin in duckdb_read_only.py, profiles.yml).
 READ_ONLY_VARIABLE = "TIDEWATER_WAREHOUSE_READ_ONLY"
-
-# Schemas in the order data flows through them.
-LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("raw", ("raw_app", "raw_events", "raw_marketing")),
-    ("reference (seeds)", ("reference",)),
-    ("staging", ("staging",)),
-    ("intermediate", ("intermediate",)),
-    ("marts", ("marts",)),
-    ("snapshots (history)", ("snapshots",)),
-    ("metrics", ("metrics",)),
-)
 
 
 @contextmanager
@@ -52,26 +41,28 @@ def connect(path: Path, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyCo
 
 
 @contextmanager
-def run_lock(path: Path) -> Iterator[None]:
+def run_lock(path: Path, holder: str) -> Iterator[None]:
     """Hold the warehouse for a whole run (a lock file beside it), so a second run stops at once with one clear
     line instead of meeting the first one's loader or dbt halfway. Released when the run ends, even by kill -9."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_file = path.parent / f".{path.name}.run-lock"
-    with lock_file.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise TidewaterError(f"warehouse is locked by another run: {path} (held by {holder})") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"tidewater run, pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def write_holder(fd: int) -> None:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{holder}, pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode(), 0)
+
+    lock = FileLock(lock_file, blocking=False, on_acquired=write_holder)
+    try:
+        lock.acquire()
+    except Timeout:
+        found = lock_file.read_text(errors="replace").strip() if lock_file.exists() else ""
+        raise TidewaterError(
+            f"warehouse is locked by another run: {path} (held by {found or 'another process'})"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def ensure_writable(path: Path) -> None:
@@ -98,10 +89,12 @@ def table_counts(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str
     return counts
 
 
-def rows_per_layer(counts: dict[str, dict[str, int]]) -> list[tuple[str, int, int]]:
+def rows_per_layer(
+    counts: dict[str, dict[str, int]], layers: list[tuple[str, list[str]]]
+) -> list[tuple[str, int, int]]:
     """(layer, relations, rows) for each layer that has relations."""
     summary = []
-    for layer, schemas in LAYERS:
+    for layer, schemas in layers:
         tables = [rows for schema in schemas for rows in counts.get(schema, {}).values()]
         if tables:
             summary.append((layer, len(tables), sum(tables)))

@@ -1,0 +1,97 @@
+"""`tidewater generate`: write the sources (the app database, the event landing zone, the spreadsheet). The same
+seed and scale give byte-identical files and identical rows."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.settings import Settings
+
+from .config import ANOMALIES, GenerationConfig
+
+
+def _where(conninfo: str) -> str:
+    """host:port (or the socket folder) of a connection string, for error messages; never the password."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = conninfo_to_dict(conninfo)
+    except Exception:
+        return "the given --pg-url"
+    host = str(params.get("host") or "localhost")
+    port = str(params.get("port") or "5432")
+    return f"{host}:{port}" if not host.startswith("/") else f"socket {host} port {port}"
+
+
+def _database(settings: Settings, pg_url: str | None) -> str:
+    """The app database: --pg-url (or TIDEWATER_PG_URL), else the data folder's embedded PostgreSQL if it runs."""
+    if pg_url:
+        return pg_url
+    from .postgres import PostgresServer
+
+    server = PostgresServer(settings.postgres_dir)
+    if not server.is_running():
+        raise TidewaterError(
+            "PostgreSQL is not running: start it with `tidewater pg start`, pass --pg-url, or --skip-db for files only"
+        )
+    return server.connection().conninfo
+
+
+@click.command(help=__doc__)
+@click.option("--scale", type=float, default=1.0, show_default=True, help="1 = 10k customers, 100k orders.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--anomaly",
+    type=click.Choice(ANOMALIES),
+    help="Inject one deliberate anomaly for the observability tests: half_orders_day (half the orders of the last "
+    "day never happened), new_column (orders.gift_message appears), bot_spike (10x bot traffic on the last day).",
+)
+@click.option(
+    "--landing-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the data folder's landing/."
+)
+@click.option(
+    "--pg-url",
+    default=lambda: os.environ.get("TIDEWATER_PG_URL"),
+    help="PostgreSQL URL of the app database (default: TIDEWATER_PG_URL, else the data folder's embedded server).",
+)
+@click.option("--skip-db", is_flag=True, help="Write the files only, leave the database alone.")
+@click.option("--force-reload", is_flag=True, help="Reload the database even if it holds this generation.")
+@click.pass_obj
+def generate(
+    settings: Settings,
+    scale: float,
+    seed: int,
+    anomaly: str | None,
+    landing_dir: Path | None,
+    pg_url: str | None,
+    skip_db: bool,
+    force_reload: bool,
+) -> None:
+    import psycopg
+
+    from .run import generate as generate_sources
+
+    try:
+        config = GenerationConfig(seed=seed, scale=scale, anomaly=anomaly)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    landing = landing_dir or settings.landing_dir
+    conninfo = None if skip_db else _database(settings, pg_url)
+    try:
+        if conninfo is not None:  # fail fast, before minutes of generation
+            psycopg.connect(conninfo, connect_timeout=10).close()
+        summary = generate_sources(config, landing, conninfo, force_reload=force_reload)
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise TidewaterError(f"cannot connect to PostgreSQL at {_where(conninfo or '')}: {reason}") from None
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise TidewaterError(f"PostgreSQL refused the load at {_where(conninfo or '')}: {reason}") from None
+    except OSError as exc:
+        raise TidewaterError(f"cannot write the landing zone {landing}: {exc}") from None
+    for line in summary.lines():
+        click.echo(line)

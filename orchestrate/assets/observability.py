@@ -1,0 +1,102 @@
+"""What people read about the data after each build: source freshness, the dbt docs (one HTML file), Elementary's
+report and, when a webhook is configured, Elementary's alerts.
+
+Order matters for the one warehouse file: freshness opens it as dbt does (read-write); the docs and the report
+then read it side by side, both read-only; Elementary's alerts write what they sent, so they come last.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
+
+from tidewater.orchestrate import dbt, elementary, warehouse
+from tidewater.orchestrate.assets.transform import business_now_env
+from tidewater.orchestrate.partitions import business_days, one_run
+from tidewater.orchestrate.settings import Settings
+
+GROUP = "observability"
+FRESHNESS = AssetKey(["observability", "source_freshness"])
+DOCS = AssetKey(["observability", "dbt_docs"])
+REPORT = AssetKey(["observability", "elementary_report"])
+ALERTS = AssetKey(["observability", "elementary_alerts"])
+
+
+def observability_assets(dbt_build: Any) -> list[Any]:
+    @asset(
+        key=FRESHNESS,
+        deps=[dbt_build],
+        group_name=GROUP,
+        kinds={"dbt"},
+        partitions_def=business_days,
+        backfill_policy=one_run,
+        description="dbt source freshness: every source against its thresholds, as of the business day.",
+    )
+    def source_freshness(context: AssetExecutionContext) -> MaterializeResult:
+        settings = Settings.load()
+        dbt.run(
+            settings, ["source", "freshness"], log_name="dbt-source-freshness", extra_env=business_now_env(settings)
+        )
+        return MaterializeResult(
+            metadata={"sources.json": MetadataValue.path(str(settings.dbt_target_dir / "sources.json"))}
+        )
+
+    @asset(
+        key=DOCS,
+        deps=[FRESHNESS],
+        group_name=GROUP,
+        kinds={"dbt", "html"},
+        partitions_def=business_days,
+        backfill_policy=one_run,
+        description="dbt docs generate --static: models, tests, lineage and freshness in one HTML file.",
+    )
+    def dbt_docs(context: AssetExecutionContext) -> MaterializeResult:
+        settings = Settings.load()
+        dbt.run(
+            settings,
+            ["docs", "generate", "--static"],
+            log_name="dbt-docs",
+            extra_env={warehouse.READ_ONLY_VARIABLE: "1"},
+            quiet=True,
+        )
+        return MaterializeResult(metadata={"file": MetadataValue.path(str(settings.docs_file))})
+
+    @asset(
+        key=REPORT,
+        deps=[FRESHNESS],
+        group_name=GROUP,
+        kinds={"elementary", "html"},
+        partitions_def=business_days,
+        backfill_policy=one_run,
+        description="Elementary's report: tests, anomalies, schema changes and lineage in one HTML file.",
+    )
+    def elementary_report(context: AssetExecutionContext) -> MaterializeResult:
+        settings = Settings.load()
+        path = elementary.report(settings)
+        context.log.info(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
+        return MaterializeResult(metadata={"file": MetadataValue.path(str(path))})
+
+    @multi_asset(
+        name="elementary_alerts",
+        specs=[
+            AssetSpec(
+                ALERTS,
+                deps=[DOCS, REPORT],
+                group_name=GROUP,
+                kinds={"elementary"},
+                skippable=True,
+                description="Elementary's alerts (edr monitor) to the webhook, when one is configured.",
+            )
+        ],
+        partitions_def=business_days,
+        backfill_policy=one_run,
+    )
+    def elementary_alerts(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+        settings = Settings.load()
+        if not settings.alert_webhook:
+            context.log.info("no alert webhook configured (TIDEWATER_ALERT_WEBHOOK): Elementary's alerts skipped")
+            return
+        elementary.monitor(settings, settings.alert_webhook)
+        yield MaterializeResult(asset_key=ALERTS)
+
+    return [source_freshness, dbt_docs, elementary_report, elementary_alerts]

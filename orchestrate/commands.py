@@ -1,0 +1,52 @@
+"""Run a tool as a subprocess the way every step does: its output in a log file under the data folder, a line now and
+then so a person knows it is alive, and on failure one error naming the tool, its last error lines and the log."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.settings import PROJECT_ROOT
+
+PROGRESS_EVERY_SECONDS = 15.0
+
+
+def run_logged(
+    command: Sequence[str], *, env: dict[str, str], log_file: Path, label: str, show: tuple[str, ...] = ()
+) -> None:
+    """Run a command with `env` as its whole environment and its output in `log_file`; a line every few seconds
+    says it is alive (and lines containing one of `show` are shown). On failure: the error lines and the log's
+    path, as one TidewaterError."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    started = last = time.monotonic()
+    tail: list[str] = []
+    with log_file.open("w") as log:
+        process = subprocess.Popen(
+            list(command),
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            log.flush()  # the log is what a user tails during a long step
+            tail = [*tail, line.rstrip()][-200:]
+            if any(word in line for word in show):
+                print(f"    {label}: {line.strip()[-160:]}", flush=True)
+            if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
+                last = time.monotonic()
+                print(f"    ... {label} ({last - started:.0f} s)", flush=True)
+        returncode = process.wait()
+    if returncode != 0:
+        words = ("ERROR", "Error", "error", "Exception")
+        errors = [i for i, line in enumerate(tail) if any(word in line for word in words)]
+        # From the last few error lines on, with the lines that explain them.
+        context = tail[errors[max(0, len(errors) - 3)] :][:10] if errors else tail[-6:]
+        detail = "\n      ".join(line for line in context if line.strip())
+        raise TidewaterError(f"{label} failed (exit {returncode}); log: {log_file}\n      {detail}")

@@ -1,0 +1,96 @@
+"""The lifecycle as Dagster sees it: every asset, job, schedule, sensor and check. `make ui` serves these; `make run`
+(`tidewater run`) runs the `lifecycle` job in-process, without a daemon.
+
+    sources/*  ->  raw_*/* (Meltano)  ->  audit/* (reconciliation snapshot)  ->  dbt: reference, staging,
+    intermediate, marts, snapshots, metrics (tests as checks)  ->  observability/* (freshness, docs, report, alerts)
+    ->  serving (serve/assets.py)
+"""
+
+from __future__ import annotations
+
+import json
+
+from dagster import (
+    AssetSelection,
+    Definitions,
+    JobDefinition,
+    build_reconstructable_job,
+    define_asset_job,
+    multiprocess_executor,
+)
+
+from tidewater.orchestrate import automation, dbt
+from tidewater.orchestrate.alerts import alert_on_failure
+from tidewater.orchestrate.app_database import AppDatabase
+from tidewater.orchestrate.assets.extract_load import ON_APP_DATABASE, extract_load_asset
+from tidewater.orchestrate.assets.observability import observability_assets
+from tidewater.orchestrate.assets.reconciliation import reconciliation_asset
+from tidewater.orchestrate.assets.sources import generate_sources
+from tidewater.orchestrate.assets.transform import transform_assets
+from tidewater.orchestrate.console import step_lines
+from tidewater.orchestrate.partitions import business_days
+from tidewater.orchestrate.settings import Settings
+from tidewater.orchestrate.sources import meltano_sources
+from tidewater.serve.assets import SERVING_ASSETS
+
+settings = Settings.load()
+# dagster-dbt reads dbt's manifest to know the models; `tidewater run` and `make ui` parse the project first, so
+# an edited model shows. Here it is parsed only if missing (a `dagster dev` by hand on a new checkout).
+manifest_path = dbt.manifest(settings, parse=False)
+manifest = json.loads(manifest_path.read_text())
+
+dbt_build = transform_assets(manifest_path)
+loads = {source.name: extract_load_asset(source, manifest) for source in meltano_sources()}
+reconciliation = reconciliation_asset(manifest, [key for load in loads.values() for key in load.keys])
+observability = observability_assets(dbt_build)
+assets = [generate_sources, *loads.values(), reconciliation, dbt_build, *observability, *SERVING_ASSETS]
+
+marts = [key for key in dbt_build.keys if key.path[0] == "marts"]
+freshness_checks = automation.marts_freshness(settings, marts)
+
+# Steps run in processes of their own, side by side where the graph allows (the three loads); forked from a server
+# that has imported these definitions once, so a step starts in a fraction of a second.
+executor = multiprocess_executor.configured(
+    {"max_concurrent": 4, "start_method": {"forkserver": {"preload_modules": [__name__]}}}
+)
+
+lifecycle = define_asset_job(
+    "lifecycle",
+    selection=AssetSelection.assets(*assets),
+    partitions_def=business_days,
+    hooks={alert_on_failure},
+    description="The whole lifecycle for a business day (or a range): generate, extract+load, reconcile, build, "
+    "freshness, docs, report.",
+)
+load_and_build = define_asset_job(
+    "load_and_build",
+    selection=AssetSelection.assets(*assets) - AssetSelection.assets(generate_sources),
+    partitions_def=business_days,
+    hooks={alert_on_failure},
+    description="What landed, loaded and built, without moving the sources on (the landing-zone sensor runs it).",
+)
+
+# The sensor watches the file-based sources' loads (one raw table of each tells when it last started).
+landing = [min(load.keys) for name, load in loads.items() if name not in ON_APP_DATABASE]
+
+defs = Definitions(
+    assets=assets,
+    asset_checks=freshness_checks,
+    jobs=[lifecycle, load_and_build],
+    schedules=[automation.daily_schedule(settings, lifecycle)],
+    sensors=[
+        automation.landing_zone_sensor(load_and_build, landing),
+        *automation.deadline_sensors(settings, freshness_checks),
+    ],
+    resources={"app_database": AppDatabase()},
+    loggers={"console": step_lines},
+    executor=executor,
+)
+
+
+def lifecycle_job() -> JobDefinition:
+    return defs.resolve_job_def("lifecycle")
+
+
+def reconstructable_lifecycle():
+    return build_reconstructable_job(__name__, "lifecycle_job")

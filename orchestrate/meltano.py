@@ -1,0 +1,55 @@
+"""The one way Tidewater calls Meltano: `meltano run <extractor> <loader>` (the same bookmarks as a `meltano run el`
+typed by hand), `meltano install`, with Meltano's lines in a log file and a person told what is happening."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tidewater.generate.postgres import Connection
+from tidewater.orchestrate.commands import run_logged
+from tidewater.orchestrate.settings import Settings, venv_tool
+from tidewater.orchestrate.sources import Source
+
+
+def write_env_file(settings: Settings, connection: Connection) -> dict[str, str]:
+    """Write the variables Meltano needs (paths and PostgreSQL) to the data folder's env file, and for the
+    project's own data folder also to .env, so that `meltano run el` typed by hand finds the same setup."""
+    env = {**settings.env(), **connection.env()}
+    text = "".join(f"{key}={value}\n" for key, value in sorted(env.items()))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    for target in [settings.env_file] + ([settings.project_root / ".env"] if settings.is_default else []):
+        target.write_text(text)
+        target.chmod(0o600)
+    return env
+
+
+def _command(settings: Settings, *args: str) -> list[str]:
+    return [venv_tool("meltano"), "--env-file", str(settings.env_file), "--log-level", "info", *args]
+
+
+def extract_load(settings: Settings, source: Source, env: dict[str, str]) -> Path:
+    """One source's pipeline. --refresh-catalog: discover the source again, so a column added upstream reaches raw.
+    --force: a run killed earlier leaves its job marked running; the run lock already keeps runs apart."""
+    log_file = settings.logs_dir / f"el-{source.extractor}.log"
+    run_logged(
+        _command(settings, "run", "--refresh-catalog", "--force", source.extractor, source.loader),
+        env={**os.environ, **env},
+        log_file=log_file,
+        label=f"meltano run {source.extractor} {source.loader}",
+    )
+    return log_file
+
+
+def install(settings: Settings) -> None:
+    """`meltano install`, naming each plugin as it is installed (it takes minutes on a new machine)."""
+    run_logged(
+        [venv_tool("meltano"), "--log-level", "info", "install"],
+        env={
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "PATH": f"{Path(venv_tool('meltano')).parent}:{os.environ.get('PATH', '')}",
+        },
+        log_file=settings.logs_dir / "meltano-install.log",
+        label="meltano install",
+        show=("Installing", "Installed", "Skipped"),
+    )

@@ -1,0 +1,181 @@
+"""Every setting, read in one place: the environment (TIDEWATER_*), then the user's config file
+($XDG_CONFIG_HOME/tidewater/config.toml, outside the repository), then the defaults below.
+
+Where things live follows from the data folder: everything generated goes under it (git-ignored), so one
+`rm -rf data` resets. Tools started as subprocesses (Meltano, dbt, Elementary, Dagster) get what they need from
+`Settings.env()`; meltano.yml, profiles.yml and dbt_project.yml read those variables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def config_file() -> Path:
+    """The user's own settings, never in the repository (the webhook, the dbt package mirror, ...)."""
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "tidewater" / "config.toml"
+
+
+def venv_tool(name: str) -> str:
+    """A command from the project's environment (the one this Python runs in), else from PATH."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+class Settings(BaseSettings):
+    """Tidewater's settings. Environment variables are the field names in upper case with the TIDEWATER_ prefix
+    (TIDEWATER_DATA_DIR, TIDEWATER_ALERT_WEBHOOK, ...); the config file uses the field names as keys."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDEWATER_", extra="ignore", frozen=True)
+
+    data_dir: Path = PROJECT_ROOT / "data"
+    # Slack-formatted JSON alerts (Elementary's and the orchestrator's) go to this URL when set.
+    alert_webhook: str | None = None
+    # A folder of git copies of dbt packages, for machines where the dbt hub is unreachable (README).
+    dbt_package_mirror: Path | None = None
+    # The business "now" dbt judges freshness and anomalies at; by default the end of the last generated day.
+    business_now: str | None = None
+    # The daily schedule moves the sources one business day on and runs the lifecycle (cron, in `timezone`).
+    daily_schedule: str = "0 6 * * *"
+    # The marts must have been built by this time of day, else an alert (the freshness deadline).
+    marts_deadline: str = "08:00"
+    timezone: str = "UTC"
+    # The Dagster UI (`make ui`) listens on 127.0.0.1 at this port.
+    ui_port: int = 3000
+
+    @field_validator("data_dir", "dbt_package_mirror", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+    @field_validator("marts_deadline")
+    @classmethod
+    def _hour_and_minute(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f"marts_deadline must be HH:MM, got {value!r}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Arguments, then the environment, then the user's config file (looked up now: tests move XDG_CONFIG_HOME).
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+
+    @classmethod
+    def load(cls, data_dir: Path | None = None, **overrides: Any) -> Settings:
+        """The settings, with the data folder given on the command line (if any) winning over everything."""
+        from pydantic import ValidationError
+
+        from tidewater.orchestrate.errors import TidewaterError
+
+        try:
+            return cls(**({"data_dir": data_dir} if data_dir else {}), **overrides)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise TidewaterError(f"invalid settings (environment or {config_file()}): {problems}") from None
+
+    # -- where things live -----------------------------------------------------------------------------------
+    @property
+    def project_root(self) -> Path:
+        return PROJECT_ROOT
+
+    @property
+    def is_default(self) -> bool:
+        """The project's own data folder (not a test's or a bench's)."""
+        return self.data_dir == (PROJECT_ROOT / "data").resolve()
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def batches_dir(self) -> Path:
+        """Batch files the taps hand to the loader (their batch_config in meltano/); the loader deletes them."""
+        return self.data_dir / "batches"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.data_dir / "warehouse" / "tidewater.duckdb"
+
+    @property
+    def meltano_state_dir(self) -> Path:
+        return self.data_dir / "meltano-state"
+
+    @property
+    def dagster_home(self) -> Path:
+        """Dagster's instance: run history, event log, schedules' and sensors' state."""
+        return self.data_dir / "dagster"
+
+    @property
+    def env_file(self) -> Path:
+        """The variables Meltano and dbt need for this data folder (`meltano --env-file` reads it)."""
+        return self.data_dir / "tidewater.env"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's usual target/ for the project's own data folder; a private one for any other (tests)."""
+        return PROJECT_ROOT / "target" if self.is_default else self.data_dir / "dbt-target"
+
+    @property
+    def dbt_log_dir(self) -> Path:
+        return PROJECT_ROOT / "logs" if self.is_default else self.logs_dir
+
+    @property
+    def build_results_file(self) -> Path:
+        """The last `dbt build`'s run_results.json, kept apart from what later dbt commands write."""
+        return self.logs_dir / "dbt-build-run_results.json"
+
+    @property
+    def docs_file(self) -> Path:
+        return self.dbt_target_dir / "static_index.html"
+
+    @property
+    def report_file(self) -> Path:
+        """Elementary's report: one self-contained HTML file."""
+        return self.data_dir / "elementary" / "elementary_report.html"
+
+    @property
+    def marts_deadline_cron(self) -> str:
+        hour, minute = self.marts_deadline.split(":")
+        return f"{int(minute)} {int(hour)} * * *"
+
+    def env(self) -> dict[str, str]:
+        """Variables for Meltano, dbt and Dagster: meltano.yml, profiles.yml and dbt_project.yml read these."""
+        return {
+            "TIDEWATER_DATA_DIR": str(self.data_dir),
+            "TIDEWATER_WAREHOUSE": str(self.warehouse),
+            "MELTANO_STATE_BACKEND_URI": self.meltano_state_dir.as_uri(),
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DBT_USE_COLORS": "false",  # plain text in the logs and in error messages
+            "DO_NOT_TRACK": "1",
+            "DBT_TARGET_PATH": str(self.dbt_target_dir),
+            "DBT_LOG_PATH": str(self.dbt_log_dir),
+            "DBT_PROFILES_DIR": str(PROJECT_ROOT),
+            "DAGSTER_HOME": str(self.dagster_home),
+            **({"TIDEWATER_BUSINESS_NOW": self.business_now} if self.business_now else {}),
+        }
