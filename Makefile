@@ -77,6 +77,21 @@ test: install install-bench browser
 bench: install install-bench
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater bench --scales "$(SCALES)" --repeats $(REPEATS) $(BENCH_ARGS)
 
+# The Singer plugins' own suites (extract/<plugin>/tests), part of `make test`: each runs in the venv Meltano made for
+# its plugin (the plugin's pinned dependencies), after the plugin's pinned `test` extra is added there. ~30 s in all.
+PLUGIN_TESTS := extractors/tap-landing-zone:tap_landing_zone extractors/tap-spreadsheets:tap_spreadsheets_strict \
+	extractors/tap-postgres:singer_batch_msgspec loaders/target-duckdb:target_duckdb_explicit_csv
+.PHONY: test-plugins
+test: test-plugins
+test-plugins: install
+	@failed=""; for pair in $(PLUGIN_TESTS); do \
+	  venv=.meltano/$${pair%%:*}/venv; plugin=extract/$${pair##*:}; \
+	  echo "==> $$plugin tests, in $$venv"; \
+	  $(BIN)/uv pip install --quiet --python $$venv/bin/python -r $$plugin/pyproject.toml --extra test \
+	    && $$venv/bin/python -m pytest -q -p no:cacheprovider $$plugin/tests || failed="$$failed $$plugin"; \
+	done; \
+	test -z "$$failed" || { echo "plugin tests failed:$$failed"; exit 1; }
+
 # PR review (CONTRIBUTING.md): the pre-commit hooks on every file; slim CI and the data diff against main.
 REF ?= main
 STATE ?=

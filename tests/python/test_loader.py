@@ -1,81 +1,19 @@
-"""The loader's fast path gives target-duckdb's own result, record for record, and the tap's buffered writer loses
-nothing: checked with the real plugins in the environments Meltano installed them in."""
+"""The plugins together, as Meltano installs and runs them: the tap's buffered writer loses nothing on the way to the
+loader, and batch files land the rows and state RECORD messages land. Each plugin's own behaviour is tested in its
+extract/<plugin>/tests, in its own environment (`make test-plugins`)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import time
 from pathlib import Path
 
-import duckdb
 from conftest import BIN, TEST_SCALE, TEST_SEED, meltano_run_alone
 
 from tidewater.generate import GenerationConfig, generate
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.paths import PROJECT_ROOT
-
-LOADER_PYTHON = PROJECT_ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
-
-# Runs inside the loader's environment: each case through target-duckdb's flatten_record and the wrapper's, and
-# through both ways of building a record's key string (the library's raises on a missing key; so does the wrapper's
-# fallback, and a record missing a key is not compared).
-COMPARE_FLATTEN = r"""
-import json, sys
-from decimal import Decimal
-from target_duckdb import db_sync
-import target_duckdb_explicit_csv as wrapper
-
-schema = {
-    "name": {"type": ["null", "string"]},
-    "payload": {"type": ["null", "object", "array"]},
-    "amount": {"type": ["null", "number"]},
-}
-records = [
-    {"name": "a", "amount": Decimal("1.10"), "payload": None},
-    {"name": None, "amount": 0, "flag": False, "zero": 0.0},
-    {"name": "nested", "payload": {"b": 1, "a": [1, 2]}, "tags": ["x", "y"]},
-    {"name": "text in a json column", "payload": "already text"},
-    {"name": "quote \" and comma ,", "payload": [], "empty": {}},
-    {"name": "deep", "inner": {"x": {"y": 1}}, "payload": {"k": "v"}, "amount": 2},
-]
-mismatches = []
-compared = 0
-for max_level in (0, 1, 2):
-    for record in records:
-        for flatten_schema in (schema, None):
-            expected = db_sync.flatten_record(record, flatten_schema, max_level=max_level)
-            actual = wrapper.flatten_record(record, flatten_schema, max_level=max_level)
-            compared += 1
-            if repr(expected) != repr(actual):
-                mismatches.append({"record": repr(record), "expected": repr(expected), "actual": repr(actual)})
-json_schema = {"type": "object", "properties": {
-    "name": {"type": ["null", "string"]}, "payload": {"type": ["null", "object", "array"]}}}
-for keys in (["name"], ["name", "payload"], ["payload", "amount"], []):
-    sync = db_sync.DbSync(None, {"default_target_schema": "raw", "database": "w"},
-                          {"stream": "s", "schema": json_schema, "key_properties": keys})
-    for record in records:
-        if any(key not in record for key in keys):
-            continue
-        compared += 1
-        expected = db_sync.DbSync.record_primary_key_string(sync, record)
-        actual = wrapper.record_primary_key_string(sync, record)
-        if repr(expected) != repr(actual):
-            mismatches.append({"keys": keys, "record": repr(record), "expected": expected, "actual": actual})
-print(json.dumps({"compared": compared, "mismatches": mismatches}))
-"""
-
-
-def test_loader_fast_flatten_gives_target_duckdbs_result() -> None:
-    result = subprocess.run(
-        [str(LOADER_PYTHON), "-c", COMPARE_FLATTEN], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome = json.loads(result.stdout)
-    assert outcome["compared"] == 36 + 6 + 5 + 2 + 6  # flatten; keys name, name+payload, payload+amount, none
-    assert outcome["mismatches"] == []
 
 
 def test_every_line_of_several_files_lands_once_through_the_buffered_tap(tmp_path: Path) -> None:
@@ -203,98 +141,6 @@ def test_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_path:
     assert (nulls, empty) == (len(events), 0)  # as target-duckdb's CSV path: an empty string lands as NULL
 
 
-# A keyed stream for the loader's own tests, and a BATCH message of its rows written as JSON lines.
-THINGS_SCHEMA = {
-    "type": "SCHEMA",
-    "stream": "things",
-    "key_properties": ["thing_id"],
-    "schema": {"properties": {"thing_id": {"type": ["integer"]}, "name": {"type": ["null", "string"]}}},
-}
-
-
-def _things_batch(tmp_path: Path, rows: list[dict]) -> dict:
-    batch_file = tmp_path / "things.jsonl"
-    batch_file.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return {"type": "BATCH", "stream": "things", "encoding": {"format": "jsonl"}, "manifest": [batch_file.as_uri()]}
-
-
-def _loader_command(tmp_path: Path) -> list[str]:
-    """The loader, into tmp_path/wh.duckdb, schema raw."""
-    config = tmp_path / "loader.json"
-    config.write_text(json.dumps({"filepath": str(tmp_path / "wh.duckdb"), "default_target_schema": "raw"}))
-    return [str(LOADER), "--config", str(config)]
-
-
-def _load_messages(tmp_path: Path, messages: list[dict]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        _loader_command(tmp_path),
-        input="".join(json.dumps(message) + "\n" for message in messages),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def test_batches_the_loader_cannot_load_faithfully_stop_it_with_the_reason(tmp_path: Path) -> None:
-    batch = _things_batch(tmp_path, [{"thing_id": 1, "name": "a"}, {"thing_id": 1, "name": "b"}])
-    twice = _load_messages(tmp_path, [THINGS_SCHEMA, batch])
-    assert twice.returncode != 0
-    assert "the batch files of stream things hold key 1 more than once" in twice.stderr
-
-    batch = _things_batch(tmp_path, [{"thing_id": 1, "name": "a"}])
-    record = {"type": "RECORD", "stream": "things", "record": {"thing_id": 2, "name": "c"}}
-    mixed = _load_messages(tmp_path, [THINGS_SCHEMA, batch, record])
-    assert mixed.returncode != 0
-    assert "a RECORD message for stream things in a run of BATCH messages" in mixed.stderr
-
-
-def _start_loader(tmp_path: Path, messages: list[dict], wait_seconds: float) -> subprocess.Popen[str]:
-    singer = tmp_path / "messages.jsonl"
-    singer.write_text("".join(json.dumps(message) + "\n" for message in messages))
-    with singer.open() as stdin:
-        return subprocess.Popen(
-            _loader_command(tmp_path),
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "TIDEWATER_WAREHOUSE_WAIT_SECONDS": str(wait_seconds)},
-        )
-
-
-def test_loaders_wait_their_turn_on_the_warehouse_and_give_up_with_the_reason(tmp_path: Path) -> None:
-    """`tidewater run` loads the sources side by side into one DuckDB file, which one process at a time may write:
-    a loader that finds it held waits, then loads everything once it is free; held too long, it stops and says so."""
-    batch = _things_batch(tmp_path, [{"thing_id": 1, "name": "a"}, {"thing_id": 2, "name": "b"}])
-    state = {"type": "STATE", "value": {"bookmarks": {"things": {"replication_key_value": 2}}}}
-    wh = tmp_path / "wh.duckdb"
-
-    holder = duckdb.connect(str(wh))  # another process's load, or a user's open session
-    loader = _start_loader(tmp_path, [THINGS_SCHEMA, batch, state], wait_seconds=120)
-    try:
-        time.sleep(3)
-        assert loader.poll() is None, "the loader did not wait for the warehouse"
-    finally:
-        holder.close()
-    out, err = loader.communicate(timeout=120)
-    assert loader.returncode == 0, err[-3000:]
-    assert json.loads(out.strip().splitlines()[-1]) == state["value"]
-    with warehouse.connect(wh) as connection:
-        assert connection.execute("select thing_id, name from raw.things order by 1").fetchall() == [(1, "a"), (2, "b")]
-
-    record = {"type": "RECORD", "stream": "things", "record": {"thing_id": 3, "name": "c"}}
-    holder = duckdb.connect(str(wh))
-    try:
-        out, err = _start_loader(tmp_path, [THINGS_SCHEMA, record, state], wait_seconds=1).communicate(timeout=120)
-    finally:
-        holder.close()
-    assert "stayed locked by another process" in err and "TIDEWATER_WAREHOUSE_WAIT_SECONDS" in err, err[-3000:]
-    assert not out.strip(), "a loader that loaded nothing emitted state"
-    with warehouse.connect(wh) as connection:
-        assert connection.execute("select count(*) from raw.things").fetchone() == (2,)
-
-
 def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_path: Path) -> None:
     """tap-postgres through our msgspec batch writer and DuckDB, against the SDK's RECORD messages through
     target-duckdb's own loop, on a generated app database: every table, row, column type and the final state."""
@@ -345,49 +191,3 @@ def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_p
         assert connection.execute(columns).fetchall() == other.execute(columns).fetchall()
     assert batches_state == records_state
     assert not list((tmp_path / "batches").iterdir()), "the loader leaves batch files behind"
-
-
-TAP_PYTHON = TAP.parent / "python"
-# Runs inside the tap's environment: each line through parse_line (msgspec, falling back to the json module) and
-# through parse_line_stdlib (the json module alone), which must agree on the record, error message included.
-COMPARE_PARSE = r"""
-import json, sys
-from tap_landing_zone.lines import parse_line, parse_line_stdlib, UTF8_BOM
-lines = [
-    b'{"event_id": "e1", "event_type": "page_view", "customer_id": 17, "product_id": 3.0, "order_id": -0}',
-    b'{"event_id": "e2", "context": {"b": [1, 2.5, null, true], "a": "\\u00fc"}, "referrer": ""}',
-    b'{"event_id": "dup", "event_id": "last wins"}',
-    b'{"event_id": 100000000000000000000000, "order_id": 1.5E3, "customer_id": 1e-7}',
-    b'{"event_id": NaN, "order_id": Infinity, "customer_id": 1e400}',
-    b'{"event_id": "\\ud800 lone surrogate"}',
-    b'{"event_id": "raw \x01 control"}',
-    b'{"event_id": "cut',
-    b'{"event_id": "e3"} trailing',
-    b'["not", "an", "object"]',
-    b'"text"', b'42', b'null', b'true',
-    b'\xff\xfe not utf-8',
-    b'{"page_url": "caf\xc3\xa9", "user_agent": "caf\xe9"}',
-    UTF8_BOM + b'{"event_id": "after a bom"}',
-    b'  {"event_id": "spaces around"}  ',
-    b'{"event_id": true, "event_type": false, "utm_source": null}',
-    b'{}',
-    b'{"a": {"deep": {"er": [[], {}]}}}',
-]
-mismatches = []
-for line in lines:
-    fast = parse_line(line)
-    slow = parse_line_stdlib(line[len(UTF8_BOM):] if line.startswith(UTF8_BOM) else line)
-    if fast != slow:
-        mismatches.append({"line": repr(line), "fast": repr(fast), "stdlib": repr(slow)})
-print(json.dumps({"compared": len(lines), "mismatches": mismatches}))
-"""
-
-
-def test_the_tap_parses_every_kind_of_line_as_the_json_module_does() -> None:
-    result = subprocess.run(
-        [str(TAP_PYTHON), "-c", COMPARE_PARSE], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome = json.loads(result.stdout)
-    assert outcome["compared"] == 21
-    assert outcome["mismatches"] == []
