@@ -19,7 +19,9 @@ def default_project_dir() -> Path:
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     check = commands.add_parser(
-        "check-models", help="model conventions on the parsed manifest (dbt parse + dbt-score); pre-commit runs it"
+        "check-models",
+        help="conventions and coverage of models, snapshots, seeds and sources on the parsed manifest "
+        "(dbt parse + dbt-score); pre-commit runs it",
     )
     check.add_argument("--project-dir", type=Path, help="the dbt project (default: the current directory's)")
     check.add_argument("--manifest", type=Path, help="a manifest.json to check instead of parsing the project")
