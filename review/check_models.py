@@ -1,7 +1,8 @@
 """`tidewater check-models`: dbt parse, then dbt-score with the project's rules (pyproject.toml, [tool.dbt-score]).
 
 Every model needs a description, an owner (`meta.owner`), data tests and a name that says its layer, and only
-staging may read source(). Run by pre-commit when dbt files change; exits non-zero on any finding.
+staging may read source(); every snapshot, seed and source table a description, every column of theirs too, and
+every source table a reader and a test. Run by pre-commit when dbt files change; exits non-zero on any finding.
 """
 
 from __future__ import annotations

@@ -20,7 +20,9 @@ def default_project_dir() -> Path:
 
 
 @click.command(
-    "check-models", help="Model conventions on the parsed manifest (dbt parse + dbt-score); pre-commit runs it."
+    "check-models",
+    help="Conventions and coverage of models, snapshots, seeds and sources on the parsed manifest (dbt parse + "
+    "dbt-score); pre-commit runs it.",
 )
 @click.option("--project-dir", type=DIRECTORY, help="The dbt project (default: the current directory's).")
 @click.option("--manifest", type=FILE, help="A manifest.json to check instead of parsing the project.")

@@ -1,4 +1,4 @@
-"""The project's model conventions, as plain functions of what dbt's manifest says about a model.
+"""The project's conventions, as plain functions of what dbt's manifest says about a model, snapshot, seed or source.
 
 Each check returns a problem a reviewer can act on, or None. dbt-score runs them on the parsed manifest
 (`tidewater.review.dbt_score_rules`, `tidewater check-models`); they take plain values so tests need no dbt.
@@ -6,9 +6,11 @@ Each check returns a problem a reviewer can act on, or None. dbt-score runs them
 
 from __future__ import annotations
 
+import csv
 import re
-from collections.abc import Iterable
-from pathlib import PurePosixPath
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 LAYERS = ("staging", "intermediate", "marts", "metrics")
 
@@ -63,4 +65,65 @@ def tests_problem(model_test_count: int, column_test_counts: Iterable[int]) -> s
     """A model needs at least one data test (on the model or on a column): usually its key's unique + not_null."""
     if model_test_count + sum(column_test_counts) == 0:
         return "has no data tests: test its primary key (unique, not_null) at least"
+    return None
+
+
+# dbt's snapshot meta columns, by their default names (`snapshot_meta_column_names` renames them); dbt_is_deleted only
+# with `hard_deletes: new_record`.
+SNAPSHOT_META_COLUMNS = ("dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to")
+SNAPSHOT_DELETE_COLUMN = "dbt_is_deleted"
+# A snapshot whose query is `select * from {{ ref(...) }}` (or source) has its parent's columns.
+SELECT_STAR = re.compile(r"\bselect\s+\*\s+from\s+\{\{\s*(?:ref|source)\s*\(", re.IGNORECASE)
+
+
+def snapshot_columns(config: Mapping[str, Any], raw_code: str, parent_columns: Sequence[str] | None) -> list[str]:
+    """The columns of a snapshot's table, as far as the manifest tells: its parent's (when the query is one
+    `select * from` a model or source, and parent_columns are that parent's documented columns), then dbt's meta
+    columns. A query listing its own columns adds nothing here: its YAML is all there is to check."""
+    names = {name: name for name in (*SNAPSHOT_META_COLUMNS, SNAPSHOT_DELETE_COLUMN)}
+    names.update({k: v for k, v in (config.get("snapshot_meta_column_names") or {}).items() if v})
+    columns = list(parent_columns) if parent_columns is not None and SELECT_STAR.search(raw_code) else []
+    columns += [names[name] for name in SNAPSHOT_META_COLUMNS]
+    if config.get("hard_deletes") == "new_record":
+        columns.append(names[SNAPSHOT_DELETE_COLUMN])
+    return columns
+
+
+def seed_columns(csv_path: Path) -> list[str] | None:
+    """The header of a seed's CSV file; None when the file can not be read."""
+    try:
+        with csv_path.open(newline="", encoding="utf-8") as handle:
+            return next(csv.reader(handle), [])
+    except OSError:
+        return None
+
+
+def columns_problem(documented: Mapping[str, str], expected: Iterable[str] = ()) -> str | None:
+    """Every column is described: the ones the YAML lists (name -> description) and the ones the table is known
+    to have (expected), which must be listed too."""
+    listed = {name.lower() for name in documented}
+    missing = [name for name in expected if name.lower() not in listed]
+    undescribed = [name for name, description in documented.items() if not (description or "").strip()]
+    problems = []
+    if missing:
+        problems.append(f"columns missing from the YAML: {', '.join(missing)}")
+    if undescribed:
+        problems.append(f"columns without a description: {', '.join(undescribed)}")
+    return "; ".join(problems) + " - describe each in the YAML" if problems else None
+
+
+def source_use_problem(reader_count: int) -> str | None:
+    """A source table is read by a model, a snapshot, an exposure or a test; otherwise it is dead weight."""
+    if reader_count == 0:
+        return "is read by no model, snapshot or test: use it, or remove it from the sources YAML"
+    return None
+
+
+def source_tests_problem(test_count: int) -> str | None:
+    """A source table needs at least one data test (on the table, a column, or a singular test reading it first)."""
+    if test_count == 0:
+        return (
+            "has no data tests: add one in its sources YAML (on the table or a column), or a singular test that "
+            "reads it first"
+        )
     return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -154,6 +155,82 @@ models:
     assert not any(item.startswith("fct_orders ") for item in report)  # the real models stay clean
 
 
+def test_coverage_rejects_undescribed_snapshot_and_seed_columns_and_unused_untested_sources(
+    review_repo: Path, scratch: list[Path]
+) -> None:
+    """Beyond models: a snapshot's columns (its parent's, as it selects `*`, and dbt's meta columns), a seed's CSV
+    columns and every source table (read by something, tested) are checked on the parsed manifest too."""
+    add_file(
+        scratch,
+        review_repo / "snapshots" / "snp_review_test__products.sql",
+        "{% snapshot snp_review_test__products %}\n"
+        "{{ config(schema='snapshots', unique_key='product_id', strategy='timestamp', updated_at='updated_at') }}\n"
+        "select * from {{ ref('stg_app__products') }}\n"
+        "{% endsnapshot %}\n",
+    )
+    add_file(
+        scratch,
+        review_repo / "snapshots" / "_review_test__snapshots.yml",
+        """version: 2
+snapshots:
+  - name: snp_review_test__products
+    description: History of every product.
+    config:
+      meta: {owner: analytics}
+    columns:
+      - name: product_id
+        description: The product.
+        data_tests: [not_null]
+      - name: sku
+""",
+    )
+    add_file(scratch, review_repo / "seeds" / "review_test_codes.csv", "code,label\na,Alpha\n")
+    add_file(
+        scratch,
+        review_repo / "seeds" / "_review_test__seeds.yml",
+        """version: 2
+seeds:
+  - name: review_test_codes
+    description: Codes.
+    config:
+      meta: {owner: analytics}
+    columns:
+      - name: code
+        description: The code.
+        data_tests: [unique]
+""",
+    )
+    add_file(
+        scratch,
+        review_repo / "models" / "staging" / "app" / "_review_test__sources.yml",
+        """version: 2
+sources:
+  - name: review_test
+    schema: raw_app
+    tables:
+      - name: forgotten_table
+        description: A table nothing reads.
+        columns:
+          - name: forgotten_id
+            description: Its key.
+""",
+    )
+    result = pre_commit(review_repo, "dbt-check-models", "--all-files")
+    assert result.returncode != 0
+    out = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    snapshot = next(item for item in out.split("Snapshot: ") if item.startswith("snp_review_test__products "))
+    assert "columns missing from the YAML: product_name, category_code" in snapshot  # stg_app__products' columns
+    assert "dbt_scd_id, dbt_updated_at, dbt_valid_from, dbt_valid_to" in snapshot  # dbt's meta columns
+    assert "columns without a description: sku" in snapshot
+    seed = next(item for item in out.split("Seed: ") if item.startswith("review_test_codes "))
+    assert "columns missing from the YAML: label" in seed
+    source = next(item for item in out.split("Source: ") if item.startswith("review_test.forgotten_table "))
+    assert "is read by no model, snapshot or test" in source
+    assert "has no data tests" in source
+    for clean in ("Snapshot: snp_app__customers ", "Seed: channels ", "Source: audit.snapshot_taken "):
+        assert clean not in out  # the project's own stay clean
+
+
 @pytest.mark.parametrize(
     ("name", "path", "problem"),
     [
@@ -180,6 +257,39 @@ def test_sources_only_in_staging() -> None:
     assert found is not None and "app.orders" in found
     assert conventions.tests_problem(0, [0, 0]) is not None
     assert conventions.tests_problem(0, [0, 2]) is None
+
+
+def test_snapshot_columns_are_the_parents_and_dbts() -> None:
+    star = "{{ config(unique_key='id') }}\n    select * from {{ ref('stg_app__things') }}\n    where not x\n"
+    assert conventions.snapshot_columns({}, star, ["id", "name"]) == [
+        "id",
+        "name",
+        "dbt_scd_id",
+        "dbt_updated_at",
+        "dbt_valid_from",
+        "dbt_valid_to",
+    ]
+    renamed = {"hard_deletes": "new_record", "snapshot_meta_column_names": {"dbt_valid_to": "valid_to"}}
+    listed = "select id, name from {{ ref('stg_app__things') }}"
+    assert conventions.snapshot_columns(renamed, listed, ["id", "name"]) == [
+        "dbt_scd_id",
+        "dbt_updated_at",
+        "dbt_valid_from",
+        "valid_to",
+        "dbt_is_deleted",
+    ]
+    assert conventions.columns_problem({"id": "The key.", "name": ""}, ["id", "name", "dbt_scd_id"]) == (
+        "columns missing from the YAML: dbt_scd_id; columns without a description: name - describe each in the YAML"
+    )
+    assert conventions.columns_problem({"ID": "The key."}, ["id"]) is None
+
+
+def test_sources_must_be_read_and_tested(tmp_path: Path) -> None:
+    assert conventions.source_use_problem(0) is not None and conventions.source_use_problem(1) is None
+    assert conventions.source_tests_problem(0) is not None and conventions.source_tests_problem(2) is None
+    (tmp_path / "codes.csv").write_text("code,label\na,Alpha\n")
+    assert conventions.seed_columns(tmp_path / "codes.csv") == ["code", "label"]
+    assert conventions.seed_columns(tmp_path / "missing.csv") is None
 
 
 def test_data_diff_reports_schema_changes_and_rows_without_a_key() -> None:
