@@ -26,20 +26,18 @@ PROBLEMS = ("warn", "fail", "error", "runtime error")
 PROGRESS_EVERY_SECONDS = 10.0
 
 
-def project(settings: Settings) -> DbtProject:
-    return DbtProject(project_dir=PROJECT_ROOT, profiles_dir=PROJECT_ROOT, target_path=settings.dbt_target_dir)
-
-
-def resource(settings: Settings) -> DbtCliResource:
-    return DbtCliResource(project_dir=project(settings), dbt_executable=venv_tool("dbt"))
+def resource(project_dir: Path = PROJECT_ROOT, target_path: Path | None = None) -> DbtCliResource:
+    """dagster-dbt's resource for a dbt project (this checkout's, or another one's: slim CI parses main's), with the
+    project's own profiles.yml."""
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir, target_path=target_path or "target")
+    return DbtCliResource(project_dir=project, dbt_executable=venv_tool("dbt"))
 
 
 @contextlib.contextmanager
-def environment(settings: Settings, extra: dict[str, str] | None = None) -> Iterator[None]:
+def environment(variables: dict[str, str]) -> Iterator[None]:
     """dbt reads its settings from the environment (profiles.yml: TIDEWATER_WAREHOUSE, ...): set them for the call."""
-    wanted = {**settings.env(), **(extra or {})}
-    saved = {key: os.environ.get(key) for key in wanted}
-    os.environ.update(wanted)
+    saved = {key: os.environ.get(key) for key in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
@@ -61,10 +59,13 @@ class Progress:
     total: int | None = None
     done: int = 0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (status, node, message)
+    errors: list[str] = field(default_factory=list)  # dbt's error-level lines (a hook or a compilation failing)
     _last: float = field(default_factory=time.monotonic)
 
     def see(self, raw: dict[str, Any]) -> None:
         info, data = raw.get("info", {}), raw.get("data", {})
+        if info.get("level") == "error" and info.get("msg"):
+            self.errors.append(str(info["msg"]).strip())
         if info.get("name") == "ConcurrencyLine":
             self.total = data.get("num_nodes")
         node = data.get("node_info", {})
@@ -114,11 +115,32 @@ def stream(invocation: DbtCliInvocation, log_file: Path, progress: Progress) -> 
 
 
 def failure(what: str, log_file: Path, progress: Progress) -> TidewaterError:
-    errors = [
-        f"{name}: {message}" if message else name for status, name, message in progress.problems if status != "warn"
+    """The failing nodes by name, else dbt's own error lines (a hook, a compilation error), and the log."""
+    failed = [
+        f"{name} ({message})" if message else name for status, name, message in progress.problems if status != "warn"
     ]
-    detail = "; ".join(errors[:10]) or "see the log"
-    return TidewaterError(f"`{what}` failed: {detail} (log: {log_file})")
+    detail = "; ".join(failed[:10]) if failed else "\n".join(progress.errors[-5:]) or "see the log"
+    return TidewaterError(f"`{what}` failed (log: {log_file}):\n{detail}")
+
+
+def invoke(
+    args: Sequence[str],
+    *,
+    env: dict[str, str],
+    target_path: Path,
+    log_file: Path,
+    project_dir: Path = PROJECT_ROOT,
+    quiet: bool = False,
+) -> tuple[DbtCliInvocation, Progress]:
+    """Any dbt command outside an asset: `env` on top of this process's environment, artifacts in `target_path`,
+    dbt's lines in `log_file`, progress on stdout unless `quiet`. Returns the invocation (its artifacts, success)
+    and what it reported (nodes with problems, error lines); raises nothing on dbt's failure."""
+    progress = Progress(f"dbt {' '.join(args)}", sys.stdout, quiet=quiet)
+    with environment(env):
+        invocation = resource(project_dir, target_path).cli(list(args), target_path=target_path, raise_on_error=False)
+        for _ in stream(invocation, log_file, progress):
+            pass
+    return invocation, progress
 
 
 def run(
@@ -129,24 +151,42 @@ def run(
     extra_env: dict[str, str] | None = None,
     quiet: bool = False,
 ) -> DbtCliInvocation:
-    """A dbt command outside an asset (parse, source freshness, docs, slim CI): its lines in DATA/logs/<log_name>.log,
-    progress on stdout; a failure raises TidewaterError naming the failing nodes and the log."""
-    what = f"dbt {' '.join(args)}"
+    """A dbt command on the data folder's warehouse (parse, source freshness, docs): its lines in
+    DATA/logs/<log_name>.log; a failure raises TidewaterError naming the failing nodes and the log."""
     log_file = settings.logs_dir / f"{log_name}.log"
-    progress = Progress(what, sys.stdout, quiet=quiet)
-    with environment(settings, extra_env):
-        invocation = resource(settings).cli(list(args), target_path=settings.dbt_target_dir, raise_on_error=False)
-        for _ in stream(invocation, log_file, progress):
-            pass
+    env = {**settings.env(), **(extra_env or {})}
+    invocation, progress = invoke(args, env=env, target_path=settings.dbt_target_dir, log_file=log_file, quiet=quiet)
     if not invocation.is_successful():
-        raise failure(what, log_file, progress)
+        raise failure(progress.what, log_file, progress)
     return invocation
 
 
-def manifest(settings: Settings, *, parse: bool = True) -> Path:
-    """dbt's manifest.json for this data folder's target, parsed now (dbt's partial parsing keeps it quick) unless
-    `parse` is false and one is already there."""
+# What dbt parses: a manifest older than any of these is parsed again.
+PROJECT_FILES = (
+    "dbt_project.yml",
+    "packages.yml",
+    "profiles.yml",
+    "models",
+    "macros",
+    "seeds",
+    "snapshots",
+    "tests/dbt",
+)
+
+
+def _newest_project_file() -> float:
+    newest = 0.0
+    for name in PROJECT_FILES:
+        path = PROJECT_ROOT / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else []
+        newest = max([newest, *(file.stat().st_mtime for file in files)])
+    return newest
+
+
+def manifest(settings: Settings, *, if_stale: bool = True) -> Path:
+    """dbt's manifest.json for this data folder's target (what Dagster builds its dbt assets from), parsed again when
+    a project file changed since it was written (or always, with `if_stale` false)."""
     path = settings.dbt_target_dir / "manifest.json"
-    if parse or not path.exists():
+    if not if_stale or not path.exists() or path.stat().st_mtime < _newest_project_file():
         run(settings, ["parse"], log_name="dbt-parse", quiet=True)
     return path

@@ -7,37 +7,22 @@ every source table a reader and a test. Run by pre-commit when dbt files change;
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
+from tidewater.orchestrate import dbt
 from tidewater.orchestrate.errors import TidewaterError
-from tidewater.review.slim_ci import tool
+from tidewater.orchestrate.settings import venv_tool
 
 
 def parse(project_dir: Path, target_path: Path) -> Path:
     """`dbt parse` into target_path (partial parsing keeps reruns fast); returns the manifest's path."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DBT_TARGET_PATH", "DBT_PROFILES_DIR")}
-    result = subprocess.run(
-        [
-            tool("dbt"),
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(project_dir),
-            "--profiles-dir",
-            str(project_dir),
-            "--target-path",
-            str(target_path),
-        ],
-        cwd=project_dir,
-        env={**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"},
-        capture_output=True,
-        text=True,
-        check=False,
+    log_file = target_path / "dbt-parse.log"
+    invocation, progress = dbt.invoke(
+        ["parse"], env={}, target_path=target_path, log_file=log_file, project_dir=project_dir, quiet=True
     )
-    if result.returncode != 0:
-        raise TidewaterError("dbt parse failed:\n" + (result.stdout + result.stderr).strip()[-3000:])
+    if not invocation.is_successful():
+        raise TidewaterError("dbt parse failed:\n" + "\n".join(progress.errors[-10:]) + f"\n(log: {log_file})")
     return target_path / "manifest.json"
 
 
@@ -45,5 +30,5 @@ def check(project_dir: Path, manifest: Path | None = None) -> int:
     """dbt-score on the manifest (parsed now unless given); its exit code: 0 when every item scores 10."""
     if manifest is None:
         manifest = parse(project_dir, project_dir / "target" / "check-models")
-    result = subprocess.run([tool("dbt-score"), "lint", "--manifest", str(manifest)], cwd=project_dir, check=False)
+    result = subprocess.run([venv_tool("dbt-score"), "lint", "--manifest", str(manifest)], cwd=project_dir, check=False)
     return result.returncode

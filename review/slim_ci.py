@@ -15,17 +15,17 @@ Everything a run writes stays in one folder (default `<data dir>/ci`), emptied a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from dagster_dbt import DbtCliInvocation
 
+from tidewater.orchestrate import dbt
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.review import data_diff
 
@@ -146,29 +146,16 @@ class SlimCiReport:
 
 
 def _dbt(
-    env: dict[str, str], project_dir: Path, *args: str, log: Path, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [tool("dbt"), *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir)],
-        cwd=project_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    env: dict[str, str], project_dir: Path, *args: str, target: Path, logs: Path, check: bool = True
+) -> tuple[DbtCliInvocation, dbt.Progress]:
+    """A dbt command of slim CI, through the project's one way of calling dbt; its lines in logs/dbt-<command>.log."""
+    log_file = logs / f"dbt-{args[0]}.log"
+    invocation, progress = dbt.invoke(
+        args, env=env, target_path=target, log_file=log_file, project_dir=project_dir, quiet=True
     )
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as out:
-        out.write(f"$ dbt {' '.join(args)}\n{result.stdout}{result.stderr}\n")
-    if check and result.returncode != 0:
-        tail = [line for line in (result.stdout + result.stderr).splitlines() if "rror" in line][-6:]
-        raise TidewaterError(f"`dbt {args[0]}` failed (exit {result.returncode}); log: {log}\n  " + "\n  ".join(tail))
-    return result
-
-
-def tool(name: str) -> str:
-    """A command from the environment this Python runs in (the project's .venv), else from PATH."""
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else name
+    if check and not invocation.is_successful():
+        raise dbt.failure(progress.what, log_file, progress)
+    return invocation, progress
 
 
 def _git(project_dir: Path, *args: str) -> str:
@@ -180,13 +167,9 @@ def _git(project_dir: Path, *args: str) -> str:
 
 def dbt_env(main_warehouse: Path, dirs: CiDirs) -> dict[str, str]:
     """The variables dbt needs: profiles.yml's `ci` target reads both warehouse paths."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
     return {
-        **env,
         "TIDEWATER_WAREHOUSE": str(main_warehouse),
         "TIDEWATER_CI_WAREHOUSE": str(dirs.warehouse),
-        "DBT_TARGET_PATH": str(dirs.target),
-        "DBT_LOG_PATH": str(dirs.logs),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
     }
@@ -208,7 +191,7 @@ def state_from_ref(project_dir: Path, ref: str, dirs: CiDirs, env: dict[str, str
         # The manifest names main's catalog after the warehouse file's stem: parse as if it were tidewater.duckdb,
         # whatever main's file is called, since the ci target attaches it under that name.
         parse_env = {**env, "TIDEWATER_WAREHOUSE": str(dirs.root / f"{MAIN_CATALOG}.duckdb")}
-        _dbt(parse_env, dirs.worktree, "parse", "--target-path", str(dirs.state), log=dirs.logs / "slim-ci.log")
+        _dbt(parse_env, dirs.worktree, "parse", target=dirs.state, logs=dirs.logs)
     finally:
         subprocess.run(
             ["git", "-C", str(project_dir), "worktree", "remove", "--force", str(dirs.worktree)],
@@ -239,7 +222,7 @@ def check_main_catalog(manifest: dict[str, Any]) -> None:
 
 
 def list_selected(env: dict[str, str], project_dir: Path, dirs: CiDirs, selector: str, *types: str) -> list[dict]:
-    out = _dbt(
+    _dbt(
         env,
         project_dir,
         "ls",
@@ -257,10 +240,12 @@ def list_selected(env: dict[str, str], project_dir: Path, dirs: CiDirs, selector
         "json",
         "--output-keys",
         "unique_id resource_type name",
-        "--quiet",
-        log=dirs.logs / "slim-ci.log",
+        target=dirs.target,
+        logs=dirs.logs,
     )
-    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    # `dbt ls --output json` prints one JSON object per node among dbt's log lines, which go to the command's log.
+    listed = (dirs.logs / "dbt-ls.log").read_text().splitlines()
+    return [json.loads(line) for line in listed if line.startswith('{"unique_id"')]
 
 
 def create_source_views(pr_manifest: dict[str, Any], dirs: CiDirs, main_warehouse: Path) -> int:
@@ -397,13 +382,13 @@ def run(
         create_source_views(pr_manifest, dirs, main_warehouse)
         monitors = monitor_tests(pr_manifest)
         report.monitors_left_out = len(monitors)
-        build = _dbt(
+        build, _ = _dbt(
             env,
             project_dir,
             "build",
             "--select",
             SELECTOR,
-            *(["--exclude", *monitors] if monitors else []),
+            *(["--exclude", " ".join(monitors)] if monitors else []),  # one argument: dagster-dbt reads one value
             "--defer",
             "--state",
             str(dirs.state),
@@ -411,11 +396,12 @@ def run(
             CI_TARGET,
             "--vars",
             json.dumps(CI_VARS),
-            log=dirs.logs / "slim-ci.log",
+            target=dirs.target,
+            logs=dirs.logs,
             check=False,
         )
         report.build_counts, report.build_failures = build_results(dirs)
-        report.build_exit_code = build.returncode
+        report.build_exit_code = build.process.returncode
         say("    " + ", ".join(f"{count} {status}" for status, count in sorted(report.build_counts.items())))
         step("dbt build", started)
         if with_diff and (report.project_models or report.removed_models):

@@ -98,8 +98,8 @@ def transform_assets(manifest_path: Path) -> Any:
         args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
         log_file = settings.logs_dir / "dbt-build.log"
         progress = dbt.Progress(f"dbt {' '.join(args)}", sys.stdout)
-        with dbt.environment(settings, extra):
-            invocation = dbt.resource(settings).cli(
+        with dbt.environment({**settings.env(), **extra}):
+            invocation = dbt.resource(target_path=settings.dbt_target_dir).cli(
                 args, context=context, target_path=settings.dbt_target_dir, raise_on_error=False
             )
             yield from dbt.stream(invocation, log_file, progress)
