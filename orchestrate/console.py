@@ -15,8 +15,9 @@ class StepLines(logging.Handler):
         event = meta.get("dagster_event")
         step = meta.get("step_key") or ""
         if event is None:
-            if record.levelno >= logging.INFO and step:
-                text = meta.get("orig_message", record.getMessage())
+            text = str(meta.get("orig_message", record.getMessage()))
+            # Dagster names every upstream output of a step it skips; the failure above says what went wrong.
+            if record.levelno >= logging.INFO and step and not text.startswith("Dependencies for step"):
                 prefix = "    " if record.levelno < logging.WARNING else f"    {record.levelname.lower()}: "
                 print(prefix + str(text), file=sys.stdout, flush=True)
             return

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from dagster import (
     AssetSelection,
@@ -34,9 +35,9 @@ from tidewater.orchestrate.sources import meltano_sources
 from tidewater.serve.assets import SERVING_ASSETS
 
 settings = Settings.load()
-# dagster-dbt reads dbt's manifest to know the models; `tidewater run` and `make ui` parse the project first, so
-# an edited model shows. Here it is parsed only if missing (a `dagster dev` by hand on a new checkout).
-manifest_path = dbt.manifest(settings, parse=False)
+# dagster-dbt reads dbt's manifest to know the models: parsed again if a model changed since (or missing, as on a new
+# checkout), so an edited model shows.
+manifest_path = dbt.manifest(settings)
 manifest = json.loads(manifest_path.read_text())
 
 dbt_build = transform_assets(manifest_path)
@@ -73,10 +74,16 @@ load_and_build = define_asset_job(
 # The sensor watches the file-based sources' loads (one raw table of each tells when it last started).
 landing = [min(load.keys) for name, load in loads.items() if name not in ON_APP_DATABASE]
 
+marts_deadline = define_asset_job(
+    "marts_deadline",
+    selection=AssetSelection.checks(*freshness_checks),
+    description="The marts' freshness checks alone (the marts_deadline sensor runs them when they may be overdue).",
+)
+
 defs = Definitions(
     assets=assets,
     asset_checks=freshness_checks,
-    jobs=[lifecycle, load_and_build],
+    jobs=[lifecycle, load_and_build, marts_deadline],
     schedules=[automation.daily_schedule(settings, lifecycle)],
     sensors=[
         automation.landing_zone_sensor(load_and_build, landing),
@@ -88,9 +95,10 @@ defs = Definitions(
 )
 
 
-def lifecycle_job() -> JobDefinition:
-    return defs.resolve_job_def("lifecycle")
+def job(name: str) -> JobDefinition:
+    return defs.resolve_job_def(name)
 
 
-def reconstructable_lifecycle():
-    return build_reconstructable_job(__name__, "lifecycle_job")
+def reconstructable(name: str) -> Any:  # dagster's ReconstructableJob, not exported
+    """A job the multiprocess executor can load again in each step's process (by module and name)."""
+    return build_reconstructable_job(__name__, "job", reconstructable_args=(name,))

@@ -1,5 +1,5 @@
 """The one way Tidewater calls Meltano: `meltano run <extractor> <loader>` (the same bookmarks as a `meltano run el`
-typed by hand), `meltano install`, with Meltano's lines in a log file and a person told what is happening."""
+typed by hand), with Meltano's lines in a log file and a person told what is happening."""
 
 from __future__ import annotations
 
@@ -39,17 +39,3 @@ def extract_load(settings: Settings, source: Source, env: dict[str, str]) -> Pat
         label=f"meltano run {source.extractor} {source.loader}",
     )
     return log_file
-
-
-def install(settings: Settings) -> None:
-    """`meltano install`, naming each plugin as it is installed (it takes minutes on a new machine)."""
-    run_logged(
-        [venv_tool("meltano"), "--log-level", "info", "install"],
-        env={
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "PATH": f"{Path(venv_tool('meltano')).parent}:{os.environ.get('PATH', '')}",
-        },
-        log_file=settings.logs_dir / "meltano-install.log",
-        label="meltano install",
-        show=("Installing", "Installed", "Skipped"),
-    )

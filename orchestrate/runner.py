@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from dagster import AssetKey, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter, execute_job
 
@@ -27,6 +28,8 @@ DOCUMENTS = [AssetKey(["observability", name]) for name in ("dbt_docs", "element
 INSTANCE_YAML = """\
 # Dagster's instance for this data folder (written by tidewater; see orchestrate/runner.py).
 telemetry:
+  enabled: false
+nux:
   enabled: false
 # One run at a time: every run writes the one warehouse file. Runs the schedule and sensors start wait in the queue.
 run_coordinator:
@@ -101,8 +104,7 @@ def run(
         _refuse_or_clear_runs_in_progress(dagster, settings)
         warehouse.ensure_writable(settings.warehouse)
         os.environ.update(settings.env())  # the steps' processes, Meltano and dbt read these
-        print("==> parsing the dbt project", flush=True)
-        dbt.manifest(settings)
+        dbt.manifest(settings)  # parsed again if a model changed
         server = PostgresServer(settings.postgres_dir)
         was_running = server.is_running()
         try:
@@ -146,7 +148,7 @@ def _execute(
     selection = [key for asset in definitions.assets for key in asset.keys if docs or key not in DOCUMENTS]
     print(f"==> business day{'s' if first != last else ''} {first}{f' to {last}' if first != last else ''}", flush=True)
     result = execute_job(
-        definitions.reconstructable_lifecycle(),
+        definitions.reconstructable("lifecycle"),
         instance=dagster,
         run_config=run_config,
         tags=tags,
@@ -155,12 +157,23 @@ def _execute(
     )
     run_record = dagster.get_run_by_id(result.run_id)
     if not result.success:
-        failed = [event.step_key for event in result.all_events if event.is_step_failure]
-        raise TidewaterError(
-            f"the run failed at {', '.join(failed) or 'start'} (the error is above; Dagster run {result.run_id[:8]}, "
-            f"`make ui` shows it)"
-        )
+        raise TidewaterError(_failures(result.all_events, result.run_id))
     return _summary(settings, run_record, (first, last))
+
+
+def _failures(events: list[Any], run_id: str) -> str:
+    """Each failed step with its error's first lines (they name the log), then where the run is."""
+    lines = []
+    for event in events:
+        if event.is_step_failure:
+            error = event.event_specific_data.error
+            cause = error.cause if error is not None and error.cause is not None else error
+            message = (cause.message if cause is not None else "").strip()
+            message = message.removeprefix("tidewater.orchestrate.errors.TidewaterError: ")
+            message = message.removeprefix("dagster._core.definitions.events.Failure: ")
+            lines.append(f"{event.step_key} failed: " + "\n      ".join(message.splitlines()[:12]))
+    where = f"Dagster run {run_id[:8]} (`make ui` shows it)"
+    return "\n    ".join(lines) + f"\n    {where}" if lines else f"the run did not start: {where}"
 
 
 def _summary(settings: Settings, run: DagsterRun | None, days: tuple[str, str]) -> RunSummary:

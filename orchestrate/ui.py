@@ -29,8 +29,7 @@ def command(port: int) -> list[str]:
 def serve(settings: Settings, port: int) -> None:
     instance(settings)  # the instance's settings (telemetry off, one run at a time)
     os.environ.update(settings.env())
-    print("==> parsing the dbt project", flush=True)
-    dbt.manifest(settings)
+    dbt.manifest(settings)  # parsed again if a model changed
     server = PostgresServer(settings.postgres_dir)
     was_running = server.is_running()
     print(f"==> Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
