@@ -5,8 +5,9 @@ VENV := .venv
 EDR_VENV := .venv-edr
 BENCH_VENV := .venv-bench
 BIN := $(VENV)/bin
-SCALE ?= 1
-SEED ?= 42
+# Empty: the data folder's own scale and seed (scale 1, seed 42 the first time).
+SCALE ?=
+SEED ?=
 DAYS ?= 0
 FULL_REFRESH ?=
 PYTEST_ARGS ?=
@@ -14,13 +15,15 @@ SCALES ?= 0.1 1 10
 REPEATS ?= 3
 BENCH_ARGS ?=
 
-.PHONY: install install-bench browser run test bench lint slim-ci clean help
+.PHONY: install install-bench browser run ui test bench lint slim-ci clean help
 
 help:
-	@echo "make run   [SCALE=1] [SEED=42]  generate sources, load them with Meltano, dbt build, docs"
+	@echo "make run   [SCALE=1] [SEED=42]  the lifecycle on Dagster: generate, load with Meltano, dbt build, docs, report"
 	@echo "make run DAYS=1                 move the sources one business day on, then load and build incrementally"
 	@echo "make run FULL_REFRESH=1         rebuild the incremental marts from raw (dbt build --full-refresh)"
-	@echo "make test                       the Python suite (generator, pipeline end to end at scale 0.01, reconciliation) and the dbt tests"
+	@echo "make ui                         the Dagster UI on http://127.0.0.1:3000: runs, asset graph, checks, schedule, sensors"
+	@echo "make test                       the Python suite (generator, pipeline end to end at scale 0.01, drills, orchestration, UI)"
+	@echo "                                 with the whole dbt build and every dbt test inside it, and the Singer plugins' own tests"
 	@echo "make install                    only create .venv and install the pinned packages and Meltano plugins"
 	@echo "make bench [SCALES=\"0.1 1 10\"] [REPEATS=3] [BENCH_ARGS=--skip-competitors | BENCH_ARGS=\"--competitors duckdb\"]"
 	@echo "                                 time every stage at each scale (median of REPEATS fresh runs), Meltano's"
@@ -33,11 +36,11 @@ help:
 $(BIN)/.installed: requirements.txt requirements-edr.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml extract/singer_batch_msgspec/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Tidewater needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	@echo "==> installing pinned Python packages into $(VENV)"
+	@echo "==> installing pinned Python packages into $(VENV) (a minute or two on a new machine)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@echo "==> installing Meltano plugins into .meltano/"
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/meltano --log-level warning install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/meltano --log-level info install
 	@echo "==> installing Elementary's CLI into $(EDR_VENV)"
 	@test -d $(EDR_VENV) || $(PYTHON) -m venv $(EDR_VENV)
 	@$(EDR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-edr.txt
@@ -68,7 +71,12 @@ browser:
 	  fi; }
 
 run: install
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater run --scale $(SCALE) --seed $(SEED) --days $(DAYS) $(if $(FULL_REFRESH),--full-refresh)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater run $(if $(SCALE),--scale $(SCALE)) $(if $(SEED),--seed $(SEED)) \
+	  --days $(DAYS) $(if $(FULL_REFRESH),--full-refresh)
+
+# Dagster's webserver and daemon over the data folder's instance (the runs of `make run` are in its history).
+ui: install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater ui
 
 test: install install-bench browser
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
