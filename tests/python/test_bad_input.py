@@ -14,10 +14,13 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
-from conftest import TEST_SCALE, TEST_SEED, meltano_run_alone, tidewater_cli
+from conftest import Built
+from helpers import TEST_SCALE, TEST_SEED, copy_data_folder, meltano_run_alone, tidewater_cli
 
 from tidewater.generate.postgres import PostgresServer
-from tidewater.orchestrate.paths import Paths
+from tidewater.orchestrate.settings import Settings
+
+pytestmark = pytest.mark.drill
 
 DRILL_DAY = "2026-10-31"
 HUGE_USER_AGENT = "Mozilla/5.0 " + "x" * 3_000_000  # over DuckDB's default 2 MB CSV line
@@ -61,7 +64,7 @@ DRILL_EVENTS_FILE = f"{DRILL_DAY}/drill-events.jsonl"
 
 @dataclass
 class Drill:
-    paths: Paths
+    paths: Settings
     rerun: subprocess.CompletedProcess[str]
     ids: dict[str, int]  # the app rows the drill changed, by kind
     results: dict[str, dict[str, Any]]  # dbt build results by test name
@@ -78,7 +81,7 @@ class Drill:
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _inject_app_rows(paths: Paths) -> dict[str, int]:
+def _inject_app_rows(paths: Settings) -> dict[str, int]:
     """Bad rows in the app database. The generator reloads the database when a table's row count changes, so the
     drill only updates rows (with a newer updated_at, as the app would): the extractor picks them up."""
     server = PostgresServer(paths.postgres_dir)
@@ -144,12 +147,11 @@ def _inject_app_rows(paths: Paths) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def drill(tmp_path_factory: pytest.TempPathFactory) -> Drill:
-    data_dir = tmp_path_factory.mktemp("bad-input") / "data"
+def drill(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Drill:
+    """A copy of the built pipeline, the bad input injected into its sources, then one more run."""
+    paths = copy_data_folder(built.settings.data_dir, tmp_path_factory.mktemp("bad-input") / "data")
+    data_dir = paths.data_dir
     args = ("run", "--scale", str(TEST_SCALE), "--seed", str(TEST_SEED), "--no-docs")
-    first = tidewater_cli(*args, data_dir=data_dir)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    paths = Paths.from_env(data_dir)
     ids = _inject_app_rows(paths)
     events_dir = paths.landing_dir / "events"
     for name, content in DRILL_FILES.items():

@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 
 import duckdb
-from conftest import BIN, TEST_SCALE, meltano_run_alone, tidewater_cli
+from helpers import BIN, TEST_SCALE, meltano_run_alone, tidewater_cli
 
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.paths import PROJECT_ROOT
+from tidewater.orchestrate.settings import PROJECT_ROOT
 
 
 def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:

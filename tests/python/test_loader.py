@@ -8,12 +8,12 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import BIN, TEST_SCALE, TEST_SEED, meltano_run_alone
+from helpers import BIN, TEST_SCALE, TEST_SEED, meltano_run_alone
 
 from tidewater.generate import GenerationConfig, generate
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.paths import PROJECT_ROOT
+from tidewater.orchestrate.settings import PROJECT_ROOT
 
 
 def test_every_line_of_several_files_lands_once_through_the_buffered_tap(tmp_path: Path) -> None:
@@ -170,7 +170,7 @@ def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_p
             tmp_path, "records", None, 100_000, [str(venv_bin / "tap-postgres"), *catalog], dumped["config"], "raw_app"
         )
         batches = {**dumped["config"]["batch_config"], "batch_size": 2_000}
-        assert batches["storage"]["root"] == (tmp_path / "batches").as_uri()
+        assert batches["storage"]["root"] == (tmp_path / "batches" / "tap-postgres").as_uri()
         by_batches, batches_state = _tap_then_loader(
             tmp_path,
             "batches",
@@ -190,4 +190,4 @@ def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_p
         columns = "select table_name, column_name, data_type from information_schema.columns order by all"
         assert connection.execute(columns).fetchall() == other.execute(columns).fetchall()
     assert batches_state == records_state
-    assert not list((tmp_path / "batches").iterdir()), "the loader leaves batch files behind"
+    assert not [p for p in (tmp_path / "batches").rglob("*") if p.is_file()], "the loader leaves batch files behind"

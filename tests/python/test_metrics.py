@@ -9,10 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import BIN, PipelineRun
+from conftest import Built
+from helpers import BIN
 
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.paths import PROJECT_ROOT
+from tidewater.orchestrate.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
 
 BUSINESS_METRICS = [
     "revenue",
@@ -25,16 +28,16 @@ BUSINESS_METRICS = [
 ]
 
 
-def mf_query(run: PipelineRun, workdir: Path, *args: str) -> list[dict[str, str]]:
+def mf_query(run: Built, workdir: Path, *args: str) -> list[dict[str, str]]:
     """`mf` reads the semantic manifest from <project>/target only: give it a project folder whose target/ is
     this run's dbt target, so the test neither needs nor touches the user's target/."""
     project = workdir / "project"
     project.mkdir(exist_ok=True)
     for name in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests"):
         (project / name).symlink_to(PROJECT_ROOT / name)
-    (project / "target").symlink_to(run.paths.dbt_target_dir)
+    (project / "target").symlink_to(run.settings.dbt_target_dir)
     out = workdir / "mf.csv"
-    env = {**os.environ, **run.paths.env(), "DBT_PROFILES_DIR": str(project)}
+    env = {**os.environ, **run.settings.env(), "DBT_PROFILES_DIR": str(project)}
     env.pop("DBT_TARGET_PATH")
     result = subprocess.run(
         [str(BIN / "mf"), "query", *args, "--csv", str(out)],
@@ -51,9 +54,9 @@ def mf_query(run: PipelineRun, workdir: Path, *args: str) -> list[dict[str, str]
 
 
 @pytest.fixture(scope="module")
-def monthly(pipeline_run: PipelineRun, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, str]]:
+def monthly(built: Built, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, str]]:
     return mf_query(
-        pipeline_run,
+        built,
         tmp_path_factory.mktemp("mf"),
         "--metrics",
         ",".join(BUSINESS_METRICS),
@@ -69,10 +72,8 @@ def test_every_business_metric_answers(monthly: list[dict[str, str]], metric: st
     assert all(Decimal(value) >= 0 for value in values)
 
 
-def test_monthly_revenue_and_orders_add_up_to_the_marts(
-    pipeline_run: PipelineRun, monthly: list[dict[str, str]]
-) -> None:
-    with warehouse.connect(pipeline_run.paths.warehouse) as connection:
+def test_monthly_revenue_and_orders_add_up_to_the_marts(built: Built, monthly: list[dict[str, str]]) -> None:
+    with warehouse.connect(built.settings.warehouse) as connection:
         ((revenue, orders),) = connection.execute(
             "select sum(case when not is_cancelled then order_revenue else 0 end), count(*) from marts.fct_orders"
         ).fetchall()
@@ -80,10 +81,8 @@ def test_monthly_revenue_and_orders_add_up_to_the_marts(
     assert sum(int(r["orders"]) for r in monthly if r["orders"]) == orders
 
 
-def test_average_order_value_is_revenue_per_non_cancelled_order(
-    pipeline_run: PipelineRun, monthly: list[dict[str, str]]
-) -> None:
-    with warehouse.connect(pipeline_run.paths.warehouse) as connection:
+def test_average_order_value_is_revenue_per_non_cancelled_order(built: Built, monthly: list[dict[str, str]]) -> None:
+    with warehouse.connect(built.settings.warehouse) as connection:
         rows = dict(
             connection.execute(
                 "select strftime(order_date, '%Y-%m'), sum(order_revenue) / count(*) from marts.fct_orders "

@@ -4,43 +4,41 @@ its alerts reach a webhook, and each injected anomaly is flagged while a normal 
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from browser import render
-from conftest import PipelineRun, tidewater_cli
+from conftest import Built
+from helpers import copy_data_folder, ok, tidewater_cli, webhook
 
-from tidewater.orchestrate import elementary, warehouse
-from tidewater.orchestrate.paths import Paths
+from tidewater.orchestrate import warehouse
+from tidewater.orchestrate.settings import Settings
 
 ANOMALY_SCALE = 0.1  # about 40 orders and 300 events a day: enough for the anomaly tests to mean something
 
 
-def _build_results(paths: Paths) -> dict[str, str]:
-    results = json.loads(paths.build_results_file.read_text())["results"]
+def _build_results(settings: Settings) -> dict[str, str]:
+    results = json.loads(settings.build_results_file.read_text())["results"]
     return {r["unique_id"]: r["status"] for r in results}
 
 
-def _elementary_tests(paths: Paths) -> dict[str, str]:
+def _elementary_tests(settings: Settings) -> dict[str, str]:
     return {
-        uid: status for uid, status in _build_results(paths).items() if uid.startswith("test.tidewater.elementary_")
+        uid: status for uid, status in _build_results(settings).items() if uid.startswith("test.tidewater.elementary_")
     }
 
 
-def _run(data_dir: Path, *extra: str) -> Paths:
-    result = tidewater_cli("run", "--scale", str(ANOMALY_SCALE), "--no-docs", *extra, data_dir=data_dir)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return Paths.from_env(data_dir)
+def _run(data_dir: Path, *extra: str) -> Settings:
+    ok(tidewater_cli("run", "--scale", str(ANOMALY_SCALE), "--no-docs", *extra, data_dir=data_dir))
+    return Settings.load(data_dir)
 
 
 # -- Elementary on every build ------------------------------------------------------------------------------
 
 
-def test_elementary_tables_fill_on_every_build(pipeline_run: PipelineRun) -> None:
-    with warehouse.connect(pipeline_run.paths.warehouse) as connection:
+@pytest.mark.e2e
+def test_elementary_tables_fill_on_every_build(built: Built) -> None:
+    with warehouse.connect(built.settings.warehouse) as connection:
         counts = {
             table: connection.execute(f"select count(*) from elementary.{table}").fetchone()[0]
             for table in (
@@ -55,8 +53,9 @@ def test_elementary_tables_fill_on_every_build(pipeline_run: PipelineRun) -> Non
     assert all(rows > 0 for rows in counts.values()), counts
 
 
-def test_every_raw_table_has_a_schema_changes_test(pipeline_run: PipelineRun) -> None:
-    tests = _elementary_tests(pipeline_run.paths)
+@pytest.mark.e2e
+def test_every_raw_table_has_a_schema_changes_test(built: Built) -> None:
+    tests = _elementary_tests(built.settings)
     for table in (
         "app_customers",
         "app_products",
@@ -72,8 +71,9 @@ def test_every_raw_table_has_a_schema_changes_test(pipeline_run: PipelineRun) ->
 # -- the report and the docs, in a real browser ---------------------------------------------------------
 
 
-def test_elementary_report_is_one_file_that_renders(pipeline_run: PipelineRun, tmp_path: Path) -> None:
-    report = elementary.report_file(pipeline_run.paths)
+@pytest.mark.e2e
+def test_elementary_report_is_one_file_that_renders(built: Built, tmp_path: Path) -> None:
+    report = built.settings.report_file
     assert report.exists() and report.stat().st_size > 100_000
     assert '<script src="http' not in report.read_text(errors="replace"), "the report must not load scripts"
     dom = render(report.as_uri(), tmp_path / "elementary.png")
@@ -82,8 +82,9 @@ def test_elementary_report_is_one_file_that_renders(pipeline_run: PipelineRun, t
     assert "Schema changes" in dom
 
 
-def test_dbt_docs_render_with_models_and_tests(pipeline_run: PipelineRun, tmp_path: Path) -> None:
-    url = pipeline_run.paths.docs_file.as_uri() + "#!/model/model.tidewater.fct_orders"
+@pytest.mark.e2e
+def test_dbt_docs_render_with_models_and_tests(built: Built, tmp_path: Path) -> None:
+    url = built.settings.docs_file.as_uri() + "#!/model/model.tidewater.fct_orders"
     dom = render(url, tmp_path / "docs.png")
     assert (tmp_path / "docs.png").stat().st_size > 10_000
     assert "fct_orders" in dom and "order_revenue" in dom
@@ -93,69 +94,54 @@ def test_dbt_docs_render_with_models_and_tests(pipeline_run: PipelineRun, tmp_pa
 # -- alerts ---------------------------------------------------------------------------------------------
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list[str]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-        type(self).received.append(body)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def test_alerts_reach_the_webhook_with_the_failing_test(pipeline_run: PipelineRun) -> None:
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        webhook = f"http://127.0.0.1:{server.server_port}/alerts"
+@pytest.mark.drill
+def test_elementary_alerts_reach_the_webhook_with_the_warning_tests(drill_folder: Settings) -> None:
+    with webhook() as receiver:
         result = tidewater_cli(
-            "alerts", data_dir=pipeline_run.paths.data_dir, extra_env={elementary.WEBHOOK_ENV: webhook}, timeout=600
+            "alerts", data_dir=drill_folder.data_dir, extra_env={"TIDEWATER_ALERT_WEBHOOK": receiver.url}, timeout=600
         )
-    finally:
-        server.shutdown()
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    bodies = "\n".join(_Receiver.received)
-    assert _Receiver.received, "no alert arrived"
-    assert "warn_malformed_event_lines" in bodies
-    assert "warn_orders_without_customer" in bodies
+    ok(result)
+    assert receiver.received, "no alert arrived"
+    assert "warn_malformed_event_lines" in receiver.text()
+    assert "warn_orders_without_customer" in receiver.text()
 
 
 # -- anomalies: flagged when injected, silent on a normal day --------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def normal_run(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+def normal_run(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return _run(tmp_path_factory.mktemp("normal") / "data")
 
 
-def test_a_normal_day_raises_no_anomaly(normal_run: Paths) -> None:
+@pytest.mark.drill
+def test_a_normal_day_raises_no_anomaly(normal_run: Settings) -> None:
     tests = _elementary_tests(normal_run)
     assert len(tests) >= 13
     flagged = {uid: status for uid, status in tests.items() if status != "pass"}
     assert not flagged
 
 
+@pytest.mark.drill
 def test_a_day_with_half_the_orders_is_flagged(tmp_path: Path) -> None:
-    paths = _run(tmp_path / "data", "--anomaly", "half_orders_day")
-    flagged = {uid for uid, status in _elementary_tests(paths).items() if status != "pass"}
+    settings = _run(tmp_path / "data", "--anomaly", "half_orders_day")
+    flagged = {uid for uid, status in _elementary_tests(settings).items() if status != "pass"}
     assert any("volume_anomalies_app_orders" in uid for uid in flagged), flagged
 
 
+@pytest.mark.drill
 def test_a_spike_in_bot_traffic_is_flagged(tmp_path: Path) -> None:
-    paths = _run(tmp_path / "data", "--anomaly", "bot_spike")
-    flagged = {uid for uid, status in _elementary_tests(paths).items() if status != "pass"}
+    settings = _run(tmp_path / "data", "--anomaly", "bot_spike")
+    flagged = {uid for uid, status in _elementary_tests(settings).items() if status != "pass"}
     assert any("dimension_anomalies_stg_events__events" in uid for uid in flagged), flagged
     assert not any("app_orders" in uid for uid in flagged), flagged
 
 
-def test_a_new_column_in_the_app_database_is_flagged(normal_run: Paths) -> None:
-    """Runs last in this module: it changes the normal run's sources (a column appears in orders)."""
-    _run(normal_run.data_dir, "--anomaly", "new_column")
-    flagged = {uid for uid, status in _elementary_tests(normal_run).items() if status != "pass"}
+@pytest.mark.drill
+def test_a_new_column_in_the_app_database_is_flagged(normal_run: Settings, tmp_path: Path) -> None:
+    """On a copy of the normal run: a column appears in orders."""
+    settings = copy_data_folder(normal_run.data_dir, tmp_path / "data")
+    _run(settings.data_dir, "--anomaly", "new_column")
+    flagged = {uid for uid, status in _elementary_tests(settings).items() if status != "pass"}
     assert any("schema_changes_app_orders" in uid for uid in flagged), flagged
     assert not any("schema_changes_app_customers" in uid for uid in flagged), flagged

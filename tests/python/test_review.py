@@ -16,9 +16,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, PipelineRun, tidewater_cli
+from conftest import Built
+from helpers import BIN, tidewater_cli
 
-from tidewater.orchestrate.paths import PROJECT_ROOT
+from tidewater.orchestrate.settings import PROJECT_ROOT
 from tidewater.review import conventions, data_diff
 
 
@@ -331,10 +332,11 @@ def test_primary_key_is_the_column_with_unique_and_not_null_tests() -> None:
     assert data_diff.primary_key(manifest, "model.p.other") is None
 
 
+@pytest.mark.e2e
 def test_slim_ci_builds_the_changed_model_and_the_diff_shows_the_change(
-    review_repo: Path, pipeline_run: PipelineRun, tmp_path: Path
+    review_repo: Path, built: Built, tmp_path: Path
 ) -> None:
-    main_warehouse = pipeline_run.paths.warehouse
+    main_warehouse = built.settings.warehouse
     with duckdb.connect(str(main_warehouse), read_only=True) as con:
         main_rows, cancelled = con.execute(
             "select count(*), count(*) filter (where is_cancelled) from tidewater.marts.fct_orders"

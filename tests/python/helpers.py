@@ -1,0 +1,239 @@
+"""What the tests share: running `tidewater` and Meltano as a user would, copying a built data folder for a drill,
+reading the warehouse and dbt's results, comparing marts, and a webhook receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tidewater.orchestrate import warehouse
+from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
+
+TEST_SCALE = 0.01
+TEST_SEED = 42
+BIN = Path(sys.executable).parent
+RECONCILIATION_TESTS = (
+    "assert_source_keys_reach_raw_and_marts",
+    "assert_source_totals_match_marts",
+    "assert_landed_lines_reach_raw",
+    "assert_audit_snapshot_is_current",
+)
+
+
+def _env(extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(extra_env or {})}
+
+
+def tidewater_cli(
+    *args: str, data_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 1200
+) -> subprocess.CompletedProcess[str]:
+    """Run the `tidewater` command as a user would, with its own data folder."""
+    return subprocess.run(
+        [str(BIN / "tidewater"), "--data-dir", str(data_dir), *args],
+        cwd=PROJECT_ROOT,
+        env=_env(extra_env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run(settings: Settings, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`tidewater run` at the test scale, without the docs and the report (the tests that read those say so)."""
+    return tidewater_cli("run", "--scale", str(TEST_SCALE), "--no-docs", *args, data_dir=settings.data_dir,
+                         extra_env=extra_env)  # fmt: skip
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-3000:]
+    return result
+
+
+def start_run(settings: Settings, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """A `tidewater run` in the background, in its own process group (so that kill -9 reaches its children)."""
+    return subprocess.Popen(
+        [str(BIN / "tidewater"), "--data-dir", str(settings.data_dir), "run", "--scale", str(TEST_SCALE), "--no-docs",
+         *args],
+        cwd=PROJECT_ROOT,
+        env=_env(extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], what: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the run ended before {what}:\n{out[-3000:]}\n{err[-2000:]}")
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def log_lines(path: Path, since: float, needle: str) -> int:
+    """Lines of a log written after `since` that contain `needle`."""
+    try:
+        if path.stat().st_mtime < since:
+            return 0
+        return sum(1 for line in path.read_text(errors="replace").splitlines() if needle in line)
+    except FileNotFoundError:
+        return 0
+
+
+def copy_data_folder(source: Path, destination: Path) -> Settings:
+    """A drill's own data folder: a copy of a built one (sources, PostgreSQL's files, warehouse, Meltano's state,
+    Dagster's history), owners, modes and mtimes kept (the generator and PostgreSQL rely on them)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cp", "-a", str(source), str(destination)], check=True)
+    return Settings.load(destination)
+
+
+def meltano_run_alone(
+    data_dir: Path, extractor: str, extra_env: str = ""
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`meltano run EXTRACTOR target-duckdb` on a data folder of its own (landing files under it), into a warehouse
+    of its own. Returns the result and the warehouse's path."""
+    wh = data_dir / "warehouse" / "tidewater.duckdb"
+    wh.parent.mkdir(parents=True, exist_ok=True)
+    env_file = data_dir / "tidewater.env"
+    env_file.write_text(
+        f"TIDEWATER_DATA_DIR={data_dir}\nTIDEWATER_WAREHOUSE={wh}\n"
+        f"MELTANO_STATE_BACKEND_URI={(data_dir / 'state').as_uri()}\n{extra_env}"
+    )
+    # --force, as the pipeline does: a run killed by another test (the kill drill) leaves its job marked running
+    # in Meltano's project database, and would block this one for minutes.
+    result = subprocess.run(
+        [str(BIN / "meltano"), "--env-file", str(env_file), "run", "--force", extractor, "target-duckdb"],
+        cwd=PROJECT_ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return result, wh
+
+
+# -- the warehouse and dbt's results ---------------------------------------------------------------------------
+
+
+def rows(settings: Settings, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with warehouse.connect(settings.warehouse) as connection:
+        return connection.execute(sql, list(params)).fetchall()
+
+
+def scalar(settings: Settings, sql: str, *params: Any) -> Any:
+    (row,) = rows(settings, sql, *params)
+    return row[0]
+
+
+def build_results(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The last `dbt build`'s results by node name."""
+    results = json.loads(settings.build_results_file.read_text())["results"]
+    return {result["unique_id"].split(".")[2]: result for result in results}
+
+
+def assert_reconciled(settings: Settings) -> None:
+    results = build_results(settings)
+    for name in RECONCILIATION_TESTS:
+        assert results[name]["status"] == "pass", (name, results[name].get("message"))
+
+
+def mart_contents(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every mart and metrics table, business columns only (not the load times: a rerun re-delivers
+    the bookmark row, loaded again at a new time), sorted."""
+    contents = {}
+    with warehouse.connect(settings.warehouse) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('marts', 'metrics') and table_type = 'BASE TABLE' order by 1, 2"
+        ).fetchall()
+        for schema, table in tables:
+            columns = [
+                name
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                    "order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if not name.endswith("loaded_at")
+            ]
+            select = ", ".join(f'"{c}"' for c in columns)
+            contents[f"{schema}.{table}"] = con.execute(
+                f'select {select} from {schema}."{table}" order by all'
+            ).fetchall()
+    return contents
+
+
+def assert_same_marts(actual: dict[str, list[tuple[Any, ...]]], expected: dict[str, list[tuple[Any, ...]]]) -> None:
+    assert sorted(actual) == sorted(expected)
+    differ = {
+        name: (len(expected[name]), len(actual[name]), len(set(expected[name]) ^ set(actual[name])))
+        for name in expected
+        if actual[name] != expected[name]
+    }
+    assert not differ, f"tables that differ (rows expected, rows found, rows different): {differ}"
+
+
+# -- a webhook receiver --------------------------------------------------------------------------------------
+
+
+class Receiver:
+    """Slack-style webhook on 127.0.0.1: what arrived, as text."""
+
+    def __init__(self) -> None:
+        received: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.received = received
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/alerts"
+
+    def text(self) -> str:
+        """Every message's text (Slack's `text`, else the body as it came)."""
+        texts = []
+        for body in self.received:
+            try:
+                texts.append(json.loads(body).get("text") or body)
+            except json.JSONDecodeError:
+                texts.append(body)
+        return "\n".join(texts)
+
+
+@contextmanager
+def webhook() -> Iterator[Receiver]:
+    receiver = Receiver()
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield receiver
+    finally:
+        receiver.server.shutdown()
+        receiver.server.server_close()

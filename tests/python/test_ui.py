@@ -1,0 +1,103 @@
+"""`make ui`: the Dagster UI on 127.0.0.1, opened in a real browser (headless Chromium) over a built pipeline's
+instance: the lineage from the sources to the docs and the report, the run history, the checks, the schedule and
+the sensors."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser import render
+from conftest import Built
+from helpers import BIN, copy_data_folder
+
+from tidewater.orchestrate.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ui(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`tidewater ui` on a copy of the built folder; stopped (its whole process group) after the tests."""
+    folder = copy_data_folder(built.settings.data_dir, tmp_path_factory.mktemp("ui") / "data")
+    port = _free_port()
+    log = folder.data_dir / "ui.log"
+    process = subprocess.Popen(
+        [str(BIN / "tidewater"), "--data-dir", str(folder.data_dir), "ui", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/server_info", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the UI did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=20)
+        # dagster dev's webserver, daemon and code servers share the group: none of them outlives the test.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _text(url: str, tmp_path: Path, name: str) -> str:
+    """The page's visible text once its scripts ran (a screenshot beside it for a person to look at)."""
+    dom = render(url, tmp_path / f"{name}.png", wait_ms=20000)
+    text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", dom, flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)))
+
+
+def test_the_lineage_shows_the_lifecycle_from_the_sources_to_the_docs(ui: str, tmp_path: Path) -> None:
+    lineage = _text(f"{ui}/asset-groups", tmp_path, "lineage")
+    for group in ("sources", "raw", "staging", "intermediate", "marts", "metrics", "observability"):
+        assert group in lineage, (group, lineage[:2000])
+    location = "tidewater.orchestrate.definitions"
+    observability = _text(f"{ui}/locations/{location}/asset-groups/observability", tmp_path, "observability")
+    assert "dbt_docs" in observability and "elementary_report" in observability, observability[:2000]
+
+
+def test_the_run_history_shows_the_run_that_built_the_warehouse(ui: str, built: Built, tmp_path: Path) -> None:
+    runs = _text(f"{ui}/runs", tmp_path, "runs")
+    assert "lifecycle" in runs and "Success" in runs, runs[:2000]
+    assert "tidewater run" in runs  # the run's tag: launched by `make run`
+
+
+def test_a_mart_shows_its_dbt_tests_and_freshness_as_checks(ui: str, tmp_path: Path) -> None:
+    checks = _text(f"{ui}/assets/marts/fct_orders?view=checks", tmp_path, "checks")
+    assert "unique_fct_orders_order_id" in checks and "freshness_check" in checks, checks[:2000]
+    assert "Succeeded" in checks
+
+
+def test_the_schedule_and_the_sensors_are_listed(ui: str, tmp_path: Path) -> None:
+    automation = _text(f"{ui}/automation", tmp_path, "automation")
+    for name in ("daily", "landing_zone", "marts_deadline", "marts_deadline_alerts"):
+        assert name in automation, (name, automation[:2000])
