@@ -88,4 +88,9 @@ def run_competitor(
         }
         if rows != expected.get(source):
             run.mismatches.append(f"{name} loaded {rows} {source} rows, the source has {expected.get(source)}")
+    run.mismatches.extend(
+        f"{name} loaded nothing of {source} (the source has {rows} rows)"
+        for source, rows in expected.items()
+        if source not in run.sources
+    )
     return run
