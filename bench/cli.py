@@ -1,6 +1,7 @@
-"""`tidewater bench`: for each scale, REPEATS fresh runs of the pipeline (each in its own new data folder: the
-sources are generated again, the warehouse starts empty), then dlt and DuckDB's readers on the same sources, then
-an incremental day if the pipeline has one. Writes bench.json and bench.md under OUT/<timestamp>/."""
+"""`tidewater bench`: for each scale, REPEATS fresh runs of the lifecycle (each in its own new data folder: the
+sources are generated again, the warehouse starts empty), timed from Dagster's record of each run; then dlt and
+DuckDB's readers on the same sources; then an incremental day against a full refresh. Writes bench.json and bench.md
+under OUT/<timestamp>/."""
 
 from __future__ import annotations
 
@@ -45,15 +46,15 @@ def _competitors(context: click.Context | None, parameter: object, text: str) ->
 
 def one_repeat(
     run_dir: Path, scale: float, seed: int, *, competitors_to_run: list[str], with_incremental: bool
-) -> dict:
+) -> dict[str, Any]:
     from tidewater.bench import competitors, incremental, sources, stages
     from tidewater.generate.postgres import PostgresServer
 
     data = Settings.load(run_dir / "data")
     record: dict[str, Any] = {"scale": scale}
     say(f"    tidewater run --scale {scale} (log: {run_dir / 'run.log'})")
-    record["stages"] = stages.run_pipeline(data, scale, seed, run_dir / "run.log")
-    record["dbt"] = stages.dbt_internals(data, record["stages"]["dbt build"]["seconds"], run_dir / "dbt-parse.log")
+    record.update(stages.run_pipeline(data, scale, seed, run_dir / "run.log"))
+    record["dbt"] = stages.dbt_internals(data, record["stages"]["dbt build"]["seconds"])
     server = PostgresServer(data.postgres_dir)
     connection = server.start()
     try:
@@ -69,10 +70,11 @@ def one_repeat(
                 say(f"    !!! {problem}")
     finally:
         server.stop()
+    loaded = {source: record["stages"][stages.load_stage(source)]["rows"] for source in record["sources"]}
     record["meltano_mismatches"] = [
-        f"Meltano loaded {record['stages'][f'extract+load {source}']['rows']} {source} rows, the source has {rows}"
+        f"Meltano loaded {loaded[source]} {source} rows, the source has {rows}"
         for source, rows in record["sources"].items()
-        if record["stages"][f"extract+load {source}"]["rows"] != rows
+        if loaded[source] != rows
     ]
     for problem in record["meltano_mismatches"]:
         say(f"    !!! {problem}")
@@ -93,7 +95,9 @@ def write_results(
         scales=sorted({record["scale"] for record in records}),
         repeats=options["repeats"],
         seed=options["seed"],
+        sources=options["sources"],
         incremental_available=has_incremental,
+        incremental_run=options["incremental"],
         competitors_run=options["competitors"],
         seconds=seconds,
     )
@@ -118,6 +122,9 @@ def write_results(
     "readers under a minute.",
 )
 @click.option("--skip-competitors", is_flag=True, help="No dlt and no DuckDB readers (--competitors none).")
+@click.option(
+    "--skip-incremental", is_flag=True, help="No incremental day and full refresh after each repeat (two runs less)."
+)
 @click.option("--keep-data", is_flag=True, help="Keep each repeat's data folder (large at scale 10).")
 @click.pass_obj
 def bench(
@@ -128,21 +135,29 @@ def bench(
     out: Path | None,
     competitors: list[str],
     skip_competitors: bool,
+    skip_incremental: bool,
     keep_data: bool,
 ) -> int:
     from tidewater.bench import competitors as rivals
     from tidewater.bench import incremental, report
+    from tidewater.orchestrate.sources import meltano_sources
 
     if skip_competitors:
         competitors = []
-    options = {"repeats": repeats, "seed": seed, "competitors": competitors}
     if repeats < 1:
         raise TidewaterError("--repeats must be at least 1")
     if competitors:
         rivals.bench_python()  # fail now, not after the first run
+    has_incremental = incremental.available()
+    options: dict[str, Any] = {
+        "repeats": repeats,
+        "seed": seed,
+        "competitors": competitors,
+        "sources": [source.name for source in meltano_sources()],
+        "incremental": has_incremental and not skip_incremental,
+    }
     out = (out or settings.data_dir / "bench").resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
-    has_incremental = incremental.available()
     say(f"==> bench: scales {', '.join(f'{s:g}' for s in scales)}, {repeats} repeat(s) each, into {out}")
     if not has_incremental:
         say("    incremental day vs full refresh: not available (`tidewater run` has no --days/--full-refresh)")
@@ -153,7 +168,9 @@ def bench(
             say(f"==> scale {scale:g}, repeat {repeat} of {repeats}")
             run_dir = out / "runs" / f"scale-{scale:g}-repeat-{repeat}"
             t = time.monotonic()
-            record = one_repeat(run_dir, scale, seed, competitors_to_run=competitors, with_incremental=has_incremental)
+            record = one_repeat(
+                run_dir, scale, seed, competitors_to_run=competitors, with_incremental=options["incremental"]
+            )
             record["repeat"] = repeat
             records.append(record)
             say(f"    done in {time.monotonic() - t:.0f} s")

@@ -38,6 +38,18 @@ def bench_python() -> Path:
     return python
 
 
+def _import_root(work_dir: Path) -> Path:
+    """A folder in which `tidewater.bench` is this folder, for PYTHONPATH: .venv-bench does not install tidewater
+    (its dependencies would move the competitors' pins), and the loaders need only this package's standard-library
+    modules."""
+    root = work_dir / "import"
+    link = root / "tidewater" / "bench"
+    if not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(Path(__file__).resolve().parent, target_is_directory=True)
+    return root
+
+
 def run_competitor(
     name: str, conninfo: str, landing_dir: Path, work_dir: Path, expected: dict[str, int]
 ) -> CompetitorRun:
@@ -46,7 +58,7 @@ def run_competitor(
     database, result_file, log_file = (work_dir / f"{name}.duckdb", work_dir / f"{name}.json", work_dir / f"{name}.log")
     for stale in (database, result_file):
         stale.unlink(missing_ok=True)
-    pythonpath = os.pathsep.join(str(PROJECT_ROOT / "extract" / part) for part in ("", "tap_landing_zone"))
+    pythonpath = os.pathsep.join([str(_import_root(work_dir)), str(PROJECT_ROOT / "extract" / "tap_landing_zone")])
     command = [
         str(bench_python()), "-m", COMPETITORS[name], "--conninfo", conninfo, "--landing-dir", str(landing_dir),
         "--database", str(database), "--work-dir", str(work_dir), "--result", str(result_file),
@@ -76,4 +88,9 @@ def run_competitor(
         }
         if rows != expected.get(source):
             run.mismatches.append(f"{name} loaded {rows} {source} rows, the source has {expected.get(source)}")
+    run.mismatches.extend(
+        f"{name} loaded nothing of {source} (the source has {rows} rows)"
+        for source, rows in expected.items()
+        if source not in run.sources
+    )
     return run

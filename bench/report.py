@@ -7,13 +7,12 @@ import math
 import statistics
 from typing import Any
 
+from tidewater.bench.stages import stage_names
+
 MB = 1024 * 1024
-SOURCES = ("app", "events", "marketing")
-STAGE_ORDER = (
-    "postgres start", "generate", "extract+load", "extract+load app", "extract+load events", "extract+load marketing",
-    "source snapshot", "dbt build", "dbt source freshness", "docs", "report", "pipeline total",
-)  # fmt: skip
 LOADERS = ("meltano", "dlt", "duckdb")
+# What the lifecycle takes beyond its steps' own time (stages.run_pipeline), in the order of a run.
+ORCHESTRATION = ("tidewater run command", "before the run", "no step running", "after the run")
 
 
 def _rate(rows: float | None, seconds: float | None) -> float | None:
@@ -24,6 +23,7 @@ def figures_of(record: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
     """One repeat's figures, flat ("group | name | metric" -> value), and its problems (wrong or failed loads)."""
     out: dict[str, float] = {}
     problems: list[str] = list(record.get("meltano_mismatches", []))
+    sources = list(record["sources"])
     total_rows = sum(record["sources"].values())
 
     def put(key: str, value: float | None) -> None:
@@ -36,6 +36,8 @@ def figures_of(record: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
         if stage != "postgres start":  # processes no rows
             put(f"stage | {stage} | rows/s", _rate(rows, figures["seconds"]))
         put(f"stage | {stage} | peak RSS MB", figures["peak_rss"] / MB if figures.get("peak_rss") else None)
+    for part, seconds in record.get("orchestration", {}).items():
+        put(f"orchestration | {part} | seconds", seconds)
     for part, seconds in record["dbt"].items():
         put(f"dbt build | {part} | seconds", seconds)
     for source, rows in record["sources"].items():
@@ -45,7 +47,7 @@ def figures_of(record: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
     # Extract+load per loader: Meltano from the pipeline, the others from their own runs; only correct loads.
     loads: dict[str, dict[str, tuple[float, float, float | None]]] = {"meltano": {}}
     if not record.get("meltano_mismatches"):
-        for source in SOURCES:
+        for source in sources:
             stage = record["stages"][f"extract+load {source}"]
             loads["meltano"][source] = (stage["rows"], stage["seconds"], stage["peak_rss"])
     for name, run in record.get("competitors", {}).items():
@@ -62,7 +64,7 @@ def figures_of(record: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
             put(f"load | {name} {source} | seconds", seconds)
             put(f"load | {name} {source} | rows/s", _rate(rows, seconds))
             put(f"load | {name} {source} | peak RSS MB", peak / MB if peak else None)
-        if len(per_source) == len(SOURCES):
+        if len(per_source) == len(sources):
             rows, seconds = sum(v[0] for v in per_source.values()), sum(v[1] for v in per_source.values())
             if name == "meltano":  # the sources load side by side: their seconds overlap; the stage's wall time
                 seconds = record["stages"]["extract+load"]["seconds"]
@@ -71,7 +73,7 @@ def figures_of(record: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
     for name in loads:
         if name == "meltano":
             continue
-        for source in (*SOURCES, "total"):
+        for source in (*sources, "total"):
             ours, theirs = out.get(f"load | meltano {source} | rows/s"), out.get(f"load | {name} {source} | rows/s")
             if ours and theirs:
                 put(f"ratio | Meltano / {name} {source} | x", ours / theirs)
@@ -113,13 +115,17 @@ def build(records: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
             **meta,
             "method": (
                 "each repeat is a fresh `tidewater run` in a new data folder (sources generated again, "
-                "empty warehouse); "
+                "empty warehouse); each stage's wall time is its Dagster step's start to end, as Dagster recorded "
+                "the run (extract+load: the first load step's start to the last one's end; postgres start: the "
+                "generate step's start to the generator's first line; pipeline total: the run's start to end); "
+                "Meltano's rows are what the reconciliation snapshot counted in each raw schema; "
                 "dlt and DuckDB then load the same sources (same PostgreSQL, same files) into their own DuckDB files; "
                 "figures are the median over repeats, with min and max; peak RSS is sampled every 0.2 s over the "
-                "process tree plus the PostgreSQL server; rows/s is loaded rows per second for extract+load and "
-                "source rows per second for the other stages; Meltano loads the sources side by side, so its "
-                "total is the extract+load stage's wall time (dlt and DuckDB load them one after the other); "
-                "exponent b fits time ~ scale^b over the scales present"
+                "process tree plus the PostgreSQL server and cut at each stage's start and end; rows/s is loaded "
+                "rows per second for extract+load and source rows per second for the other stages; Meltano loads "
+                "the sources side by side, so its total is the extract+load stage's wall time (dlt and DuckDB load "
+                "them one after the other); the incremental day and the full refresh are timed as the whole run "
+                "is; exponent b fits time ~ scale^b over the scales present"
             ),
         },
         "figures": figures,
@@ -160,11 +166,12 @@ def _table(
 
 def markdown(document: dict[str, Any]) -> str:
     meta = document["meta"]
-    stage_keys = lambda metric: [(s, f"stage | {s} | {metric}") for s in STAGE_ORDER]  # noqa: E731
+    sources = meta["sources"]
+    stage_keys = lambda metric: [(s, f"stage | {s} | {metric}") for s in stage_names(sources)]  # noqa: E731
     dbt_parts = sorted({key.split(" | ")[1] for key in document["figures"] if key.startswith("dbt build | ")})
-    loads = [(f"{n} {s}", f"load | {n} {s} | rows/s") for s in (*SOURCES, "total") for n in LOADERS]
+    loads = [(f"{n} {s}", f"load | {n} {s} | rows/s") for s in (*sources, "total") for n in LOADERS]
     ratios = [
-        (f"Meltano / {n} {s}", f"ratio | Meltano / {n} {s} | x") for s in (*SOURCES, "total") for n in LOADERS[1:]
+        (f"Meltano / {n} {s}", f"ratio | Meltano / {n} {s} | x") for s in (*sources, "total") for n in LOADERS[1:]
     ]
     lines = [
         "# Tidewater bench",
@@ -175,21 +182,29 @@ def markdown(document: dict[str, Any]) -> str:
         meta["method"] + ".",
         "",
     ]
-    lines += _table(document, "Source rows", [(s, f"source rows | {s} | rows") for s in (*SOURCES, "total")], 0, False)
+    lines += _table(document, "Source rows", [(s, f"source rows | {s} | rows") for s in (*sources, "total")], 0, False)
     lines += _table(document, "Wall time per stage (s)", stage_keys("seconds"), 1)
     lines += _table(document, "Throughput per stage (rows/s)", stage_keys("rows/s"), 0)
     lines += _table(document, "Peak RSS per stage (MB, process tree + PostgreSQL)", stage_keys("peak RSS MB"), 0)
     lines += _table(document, "Inside dbt build (s)", [(p, f"dbt build | {p} | seconds") for p in dbt_parts], 1)
+    lines += _table(
+        document,
+        "Around the steps (s): the command, Dagster before and after the run, and the run with no step executing",
+        [(part, f"orchestration | {part} | seconds") for part in ORCHESTRATION],
+        1,
+    )
     if meta["competitors_run"]:
         lines += _table(document, "Extract+load throughput by loader (rows/s)", loads, 0)
         lines += _table(document, "Our throughput as a ratio to each (Meltano rows/s ÷ theirs)", ratios, 3)
-        peaks = [(f"{n} {s}", f"load | {n} {s} | peak RSS MB") for s in SOURCES for n in LOADERS]
+        peaks = [(f"{n} {s}", f"load | {n} {s} | peak RSS MB") for s in sources for n in LOADERS]
         lines += _table(document, "Extract+load peak RSS by loader (MB)", peaks, 0)
     else:
         lines += ["### Competitors", "", "not run (--skip-competitors)", ""]
-    if meta["incremental_available"]:
+    if meta["incremental_available"] and meta.get("incremental_run", True):
         keys = [(k, f"incremental | {k} | seconds") for k in ("incremental day", "full refresh")]
         lines += _table(document, "Incremental day vs full refresh (s)", keys, 1)
+    elif meta["incremental_available"]:
+        lines += ["### Incremental day vs full refresh", "", "not run (--skip-incremental)", ""]
     else:
         lines += ["### Incremental day vs full refresh", "", "not available: `tidewater run` has no --days and "
                   "--full-refresh yet", ""]  # fmt: skip
@@ -208,7 +223,7 @@ def summary(document: dict[str, Any]) -> list[str]:
     figures = document["figures"]
     largest = f"{max(document['meta']['scales']):g}"
     lines = [f"Tidewater bench (medians at scale {largest}; exponent b of time ~ scale^b)"]
-    for stage in STAGE_ORDER:
+    for stage in stage_names(document["meta"]["sources"]):
         figure = figures.get(f"stage | {stage} | seconds")
         if figure and largest in figure["per_scale"]:
             b = figure["exponent"]
@@ -222,6 +237,14 @@ def summary(document: dict[str, Any]) -> list[str]:
         ratio = figures.get(f"ratio | Meltano / {name} total | x", {}).get("per_scale", {}).get(largest)
         if ratio:
             lines.append(f"  extract+load throughput, Meltano / {name}: {ratio['median']:.3f}x")
+    idle, before = (
+        figures.get(f"orchestration | {part} | seconds", {}).get("per_scale", {}).get(largest, {}).get("median")
+        for part in ("no step running", "before the run")
+    )
+    if idle is not None and before is not None:
+        lines.append(f"  Dagster: {idle:.1f} s of the run with no step executing; {before:.1f} s before the run starts")
     if not document["meta"]["incremental_available"]:
         lines.append("  incremental day vs full refresh: not available")
+    elif not document["meta"].get("incremental_run", True):
+        lines.append("  incremental day vs full refresh: not run (--skip-incremental)")
     return lines

@@ -1,8 +1,11 @@
-"""One repeat of the pipeline, as a user runs it (`tidewater run`), with its figures per stage.
+"""One repeat of the lifecycle, as a user runs it (`tidewater run`), with its figures per stage.
 
-Wall times come from the pipeline's own timings (DATA/logs/run-timings.json); peak memory from sampling the RSS of
-the `tidewater run` process tree and the PostgreSQL server (memory.py), cut by each step's start and end; dbt's
-internals from the build's run_results.json and from a separate, timed `dbt parse` without partial parsing.
+Wall times come from Dagster's own record of the run (dagster_run.py): each stage is one step, from its start to its
+end; extract+load, all sources, runs from the first load step's start to the last one's end (they run side by side);
+the whole run from the run's start to its end. Rows per source are what the reconciliation snapshot counted in each
+raw schema right after the loads (its `raw_rows` metadata). Peak memory comes from sampling the RSS of the
+`tidewater run` process tree and the PostgreSQL server (memory.py), cut at each stage's start and end. dbt's
+internals come from the build's run_results.json and from a separate, timed `dbt parse` without partial parsing.
 """
 
 from __future__ import annotations
@@ -11,33 +14,77 @@ import json
 import os
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tidewater.bench import dagster_run
 from tidewater.bench.memory import RssSampler
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import PROJECT_ROOT, Settings, venv_tool
+from tidewater.orchestrate.sources import Source, meltano_sources
 
-# Stage key -> how the pipeline's step name starts. Extract+load per source comes from the "el <extractor>" entries.
-STEPS: dict[str, str] = {
-    "postgres start": "starting PostgreSQL",
-    "generate": "generating the sources",
-    "extract+load": "extract and load with Meltano",
-    "source snapshot": "source snapshot for reconciliation",
-    "dbt build": "dbt build",
-    "dbt source freshness": "dbt source freshness",
-    "docs": "dbt docs generate",
-    "report": "Elementary report",
-}
-EL_SOURCES: dict[str, str] = {"tap-postgres": "app", "tap-landing-zone": "events", "tap-spreadsheets": "marketing"}
+GENERATE_STEP = "generate_sources"
+RECONCILIATION_STEP = "reconciliation_snapshot"
+# The generate step starts the embedded PostgreSQL (the app database resource) before anything else, then logs
+# this: from the step's start to this line is the server's start (initdb on a new data folder).
+GENERATOR_FIRST_LINE = "generating the sources"
+ALL_LOADS = "extract+load"
+TOTAL = "pipeline total"
+POSTGRES_START = "postgres start"
+
+
+def load_step(source: Source) -> str:
+    """The step of a source's Meltano pipeline (orchestrate/assets/extract_load.py)."""
+    return f"extract_load_{source.name}"
+
+
+def load_stage(source: Source | str) -> str:
+    return f"{ALL_LOADS} {source if isinstance(source, str) else source.name}"
+
+
+def one_step_stages() -> dict[str, str]:
+    """Stage -> the Dagster step it is, in the lifecycle's order (the loads' stages are derived from meltano/)."""
+    from tidewater.orchestrate.assets.observability import DOCS, FRESHNESS, REPORT
+
+    return {
+        "generate": GENERATE_STEP,
+        **{load_stage(source): load_step(source) for source in meltano_sources()},
+        "source snapshot": RECONCILIATION_STEP,
+        "dbt build": "dbt_build",
+        "dbt source freshness": FRESHNESS.to_python_identifier(),
+        "docs": DOCS.to_python_identifier(),
+        "report": REPORT.to_python_identifier(),
+    }
+
+
+def stage_names(sources: list[str]) -> list[str]:
+    """Every stage a repeat reports, in the order of the report's tables."""
+    return [
+        POSTGRES_START, "generate", ALL_LOADS, *(load_stage(name) for name in sources), "source snapshot",
+        "dbt build", "dbt source freshness", "docs", "report", TOTAL,
+    ]  # fmt: skip
+
+
+@dataclass
+class Command:
+    """A command that ran to its end: when it started (epoch s), its wall time, and its tree's RSS samples."""
+
+    started: float
+    seconds: float
+    sampler: RssSampler
+
+    @property
+    def pid(self) -> int:
+        return self.sampler.root_pid
 
 
 def timed_subprocess(
     command: list[str], *, log_file: Path, env: dict[str, str] | None = None, pidfile: Path | None = None
-) -> tuple[float, RssSampler]:
+) -> Command:
     """Run a command with its output in `log_file`, sampling its tree's RSS; fail with the log's tail."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started_at, started = time.time(), time.perf_counter()
     with log_file.open("w") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, env={**os.environ, **(env or {})}
@@ -48,59 +95,74 @@ def timed_subprocess(
     if returncode != 0:
         tail = " | ".join(log_file.read_text(errors="replace").strip().splitlines()[-8:])
         raise TidewaterError(f"`{' '.join(command[:6])}` failed (exit {returncode}); log: {log_file}: {tail}")
-    return seconds, sampler
+    return Command(started_at, seconds, sampler)
 
 
 def tidewater_command(data_dir: Path, *args: str) -> list[str]:
     return [venv_tool("tidewater"), "--data-dir", str(data_dir), *args]
 
 
-def run_pipeline(paths: Settings, scale: float, seed: int, log_file: Path) -> dict[str, dict[str, Any]]:
-    """`tidewater run` into a fresh data folder; per stage: seconds, rows (extract+load) and peak RSS (bytes)."""
-    pidfile = paths.postgres_dir / "pgdata" / "postmaster.pid"
-    command = tidewater_command(paths.data_dir, "run", "--scale", str(scale), "--seed", str(seed))
-    _, sampler = timed_subprocess(command, log_file=log_file, pidfile=pidfile)
-    timings = json.loads(paths.run_timings_file.read_text())
-    steps = timings["steps"]
+def postmaster_pidfile(settings: Settings) -> Path:
+    """Where the embedded PostgreSQL writes its server's pid: its processes are not children of the run's."""
+    return settings.postgres_dir / "pgdata" / "postmaster.pid"
+
+
+def run_lifecycle(settings: Settings, args: list[str], log_file: Path) -> tuple[Command, dagster_run.RunRecord]:
+    """`tidewater run ARGS` on this data folder, sampled, then Dagster's record of the run it made."""
+    command = timed_subprocess(
+        tidewater_command(settings.data_dir, "run", *args), log_file=log_file, pidfile=postmaster_pidfile(settings)
+    )
+    return command, dagster_run.read(settings, command.pid)
+
+
+def _figure(seconds: float, rows: int | None, sampler: RssSampler, start: float, end: float) -> dict[str, Any]:
+    return {"seconds": seconds, "rows": rows, "peak_rss": sampler.peak(start, end)}
+
+
+def run_pipeline(settings: Settings, scale: float, seed: int, log_file: Path) -> dict[str, Any]:
+    """`tidewater run` into a fresh data folder. Returns the stages (per stage: seconds, rows for the loads, peak
+    RSS in bytes), what Dagster and the command took around the steps, and the run's steps as Dagster recorded
+    them."""
+    command, run = run_lifecycle(settings, ["--scale", str(scale), "--seed", str(seed)], log_file)
+    sampler, sources = command.sampler, meltano_sources()
+    raw_rows = run.metadata.get(RECONCILIATION_STEP, {}).get("raw_rows")
+    if not isinstance(raw_rows, dict):
+        raise TidewaterError(f"Dagster run {run.run_id[:8]}: the {RECONCILIATION_STEP} step recorded no raw_rows")
+
     stages: dict[str, dict[str, Any]] = {}
-    for step in steps:
-        name = step["name"]
-        if name.startswith("el "):
-            key = f"extract+load {EL_SOURCES.get(name[3:], name[3:])}"
-        else:
-            key = next((k for k, prefix in STEPS.items() if name.startswith(prefix)), "")
-            if not key:
-                continue
-        started = step.get("started")
-        stages[key] = {
-            "seconds": step["seconds"],
-            "rows": step.get("rows"),
-            "peak_rss": sampler.peak(started, started + step["seconds"]) if started else None,
-        }
-    missing = [key for key in [*STEPS, *(f"extract+load {s}" for s in EL_SOURCES.values())] if key not in stages]
-    if missing:
-        raise TidewaterError(
-            f"the pipeline's timings have no step for: {', '.join(missing)} ({paths.run_timings_file})"
-        )
-    stages["extract+load"]["rows"] = sum(stages[f"extract+load {s}"]["rows"] or 0 for s in EL_SOURCES.values())
-    # The run's wall time: some stages run side by side (the sources' loads; the docs beside the report), so their
-    # seconds add up to more than the run took.
-    stages["pipeline total"] = {"seconds": timings["wall_seconds"], "rows": None, "peak_rss": sampler.peak()}
-    return stages
+    generate = run.step(GENERATE_STEP)
+    server_up = run.first_message(GENERATE_STEP, GENERATOR_FIRST_LINE)
+    stages[POSTGRES_START] = _figure(server_up - generate.start, None, sampler, generate.start, server_up)
+    for stage, key in one_step_stages().items():
+        step = run.step(key)
+        stages[stage] = _figure(step.seconds, None, sampler, step.start, step.end)
+    for source in sources:
+        stages[load_stage(source)]["rows"] = int(raw_rows.get(source.load_schema, 0))
+    loads = [run.step(load_step(source)) for source in sources]
+    first, last = min(step.start for step in loads), max(step.end for step in loads)
+    rows = sum(stages[load_stage(source)]["rows"] for source in sources)
+    stages[ALL_LOADS] = _figure(last - first, rows, sampler, first, last)
+    stages[TOTAL] = _figure(run.seconds, None, sampler, run.start, run.end)
+
+    # Beyond the steps: the command around the run (interpreter, dbt parse when a model changed, the definitions,
+    # PostgreSQL's stop and the summary) and the run's time with no step executing (Dagster launching processes).
+    orchestration = {
+        "tidewater run command": command.seconds,
+        "before the run": run.start - command.started,
+        "after the run": command.started + command.seconds - run.end,
+        "no step running": run.idle_seconds(),
+    }
+    return {"stages": stages, "orchestration": orchestration, "dagster": run.summary()}
 
 
-def read_env_file(paths: Settings) -> dict[str, str]:
-    """The variables the pipeline wrote for this data folder (paths, PostgreSQL), for dbt run by hand."""
-    pairs = (line.split("=", 1) for line in paths.env_file.read_text().splitlines() if "=" in line)
-    return {key: value for key, value in pairs}
-
-
-def dbt_internals(paths: Settings, build_seconds: float, log_file: Path) -> dict[str, float]:
-    """Where `dbt build` spends its time. Sums of execution_time per kind (with 2 threads, busy time, not wall
+def dbt_internals(settings: Settings, build_seconds: float) -> dict[str, float]:
+    """Where `dbt build` spends its time. Sums of execution_time per kind (with several threads, busy time, not wall
     time); hooks are the on-run-start/end operations (Elementary's end hook uploads the run's results);
-    overhead is the build's wall time less dbt's own elapsed time (interpreter start, parse, artifacts);
-    parse is a separate `dbt parse --no-partial-parse`, timed, with dbt's perf_info.json."""
-    document = json.loads(paths.build_results_file.read_text())
+    overhead is the build step's wall time less dbt's own elapsed time (dagster-dbt, interpreter start, parse,
+    artifacts); parse is a separate `dbt parse --no-partial-parse`, timed, with dbt's perf_info.json."""
+    from tidewater.orchestrate import dbt
+
+    document = json.loads(settings.build_results_file.read_text())
     sums: dict[str, float] = {"models": 0.0, "tests": 0.0, "seeds": 0.0, "hooks": 0.0, "elementary hooks": 0.0}
     for result in document["results"]:
         kind, package = result["unique_id"].split(".")[:2]
@@ -118,10 +180,10 @@ def dbt_internals(paths: Settings, build_seconds: float, log_file: Path) -> dict
     elapsed = float(document.get("elapsed_time") or 0.0)
     sums["execution (wall)"] = elapsed
     sums["startup+parse+artifacts"] = max(build_seconds - elapsed, 0.0)
-    env = read_env_file(paths)
-    seconds, _ = timed_subprocess([venv_tool("dbt"), "parse", "--no-partial-parse"], log_file=log_file, env=env)
-    sums["parse (dbt parse)"] = seconds
-    perf = Path(env.get("DBT_TARGET_PATH", paths.dbt_target_dir)) / "perf_info.json"
+    started = time.perf_counter()
+    dbt.run(settings, ["parse", "--no-partial-parse"], log_name="dbt-parse-full", quiet=True)
+    sums["parse (dbt parse)"] = time.perf_counter() - started
+    perf = settings.dbt_target_dir / "perf_info.json"
     if perf.exists():
         sums["parse (load_all)"] = float(json.loads(perf.read_text()).get("load_all_elapsed") or 0.0)
     return sums
