@@ -11,11 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.runner import PID_TAG
 from tidewater.orchestrate.settings import Settings
-
-# The tag `tidewater run` puts on its run: the pid of the process that ran it (orchestrate/runner.py). The bench
-# started that process, so this finds its run exactly, whatever else the instance holds.
-PID_TAG = "tidewater/pid"
 
 
 @dataclass(frozen=True)
@@ -102,6 +99,7 @@ def read(settings: Settings, pid: int) -> RunRecord:
     if not (home / "dagster.yaml").exists():
         raise TidewaterError(f"no Dagster instance in {home}: did `tidewater run` start?")
     with DagsterInstance.from_config(str(home)) as instance:
+        # The bench started that process, so its pid finds its run exactly, whatever else the instance holds.
         runs = instance.get_runs(filters=RunsFilter(tags={PID_TAG: str(pid)}), limit=1)
         if not runs:
             raise TidewaterError(f"no Dagster run in {home} tagged {PID_TAG}={pid} (the `tidewater run` the bench ran)")

@@ -20,10 +20,12 @@ from tidewater.orchestrate.settings import Settings
 from tidewater.orchestrate.sources import meltano_sources
 
 LAUNCHED_BY = "tidewater/launched_by"
+PID_TAG = "tidewater/pid"  # the process that ran it (the bench finds its runs by it)
 CLI = "tidewater run"
 IN_PROGRESS = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
-# The docs and Elementary's report (and its alerts) are left out by --no-docs.
+# The docs and Elementary's report (and its alerts) are left out by --no-docs; the alerts without a webhook.
 DOCUMENTS = [AssetKey(["observability", name]) for name in ("dbt_docs", "elementary_report", "elementary_alerts")]
+ALERTS = AssetKey(["observability", "elementary_alerts"])
 
 INSTANCE_YAML = """\
 # Dagster's instance for this data folder (written by tidewater; see orchestrate/runner.py).
@@ -134,7 +136,7 @@ def _execute(
         "dagster/asset_partition_range_start": first,
         "dagster/asset_partition_range_end": last,
         LAUNCHED_BY: CLI,
-        "tidewater/pid": str(os.getpid()),
+        PID_TAG: str(os.getpid()),
     }
     run_config = {
         "loggers": {"console": {}},
@@ -145,7 +147,8 @@ def _execute(
             "dbt_build": {"config": {"full_refresh": full_refresh}},
         },
     }
-    selection = [key for asset in definitions.assets for key in asset.keys if docs or key not in DOCUMENTS]
+    left_out = ([] if docs else DOCUMENTS) + ([] if settings.alert_webhook else [ALERTS])
+    selection = [key for asset in definitions.assets for key in asset.keys if key not in left_out]
     print(f"==> business day{'s' if first != last else ''} {first}{f' to {last}' if first != last else ''}", flush=True)
     result = execute_job(
         definitions.reconstructable("lifecycle"),

@@ -1,10 +1,10 @@
-"""Time moves: advanced days load incrementally and equal a full refresh; the drills lose nothing.
+"""Time moves: advanced days load incrementally and equal a backfill and a full refresh; the drills lose nothing.
 
-Each drill starts from its own copy of the built pipeline (scale 0.01, day 0): two advanced days (incremental) then
-a full refresh, a rerun of the same day with a second writer knocking, PostgreSQL going down during the extract, the
-load killed mid-stream, dbt killed mid-build, a mart built by an older model, a source column changing type. After
-each, the marts are compared and dbt's reconciliation tests (source keys and money against raw and the marts) must
-pass.
+Each drill starts from its own copy of the built pipeline (scale 0.01, day 0): two advanced days one by one, the
+same days as one backfill, then a full refresh; a rerun of the same day with a second writer knocking; PostgreSQL
+going down during the extract; the load killed mid-stream; dbt killed mid-build; a mart built by an older model; a
+source column changing type. After each, the marts are compared and dbt's reconciliation tests (source keys and
+money against raw and the marts) must pass.
 """
 
 from __future__ import annotations
@@ -12,15 +12,19 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
 from conftest import Built
 from helpers import (
+    BIN,
     assert_reconciled,
     assert_same_marts,
     build_results,
+    copy_data_folder,
     log_lines,
     mart_contents,
     ok,
@@ -33,19 +37,19 @@ from helpers import (
 
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.settings import Settings
+from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
 from tidewater.orchestrate.sources import meltano_sources
 
 pytestmark = pytest.mark.drill
 
 
-def test_advanced_days_load_incrementally_and_equal_a_full_refresh(drill_folder: Settings) -> None:
-    settings = drill_folder
+def test_advanced_days_load_incrementally_and_equal_a_backfill_and_a_full_refresh(built: Built, tmp_path: Path) -> None:
+    settings = copy_data_folder(built.settings.data_dir, tmp_path / "one-by-one")
     raw_orders_before = scalar(settings, "select count(*) from raw_app.orders")
-    result = ok(run(settings, "--days", "2"))
-    assert "day 1 (2026-11-01)" in result.stdout and "day 2 (2026-11-02)" in result.stdout
-    assert "business days: 2026-11-01 to 2026-11-02" in result.stdout
-    assert "business time 2026-11-03T00:00:00" in result.stdout
+    first = ok(run(settings, "--days", "1"))
+    assert "day 1 (2026-11-01)" in first.stdout and "business days: 2026-11-01\n" in first.stdout
+    second = ok(run(settings, "--days", "1"))
+    assert "day 2 (2026-11-02)" in second.stdout and "business time 2026-11-03T00:00:00" in second.stdout
     assert_reconciled(settings)
 
     # Meltano's bookmarks: only what changed is extracted (a full re-extract would double the raw rows).
@@ -81,11 +85,28 @@ def test_advanced_days_load_incrementally_and_equal_a_full_refresh(drill_folder:
         "and not e.is_bot and not e.is_malformed",
     )
     assert late, "no late event of an advanced day reached fct_sessions"
-
     incremental = mart_contents(settings)
+
+    # The same two days as one backfill, with Dagster's own CLI (the UI launches the same single run).
+    backfilled = copy_data_folder(built.settings.data_dir, tmp_path / "backfill")
+    result = subprocess.run(
+        [str(BIN / "dagster"), "asset", "materialize", "--module-name", "tidewater.orchestrate.definitions",
+         "--select", "*", "--partition-range", "2026-11-01...2026-11-02"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **backfilled.env(), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )  # fmt: skip
+    PostgresServer(backfilled.postgres_dir).stop()  # the backfill's run started it
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert_reconciled(backfilled)
+    assert_same_marts(mart_contents(backfilled), incremental)
+
     ok(run(settings, "--full-refresh"))
     assert_reconciled(settings)
-    assert_same_marts(incremental, mart_contents(settings))
+    assert_same_marts(mart_contents(settings), incremental)
 
 
 def test_rerunning_the_same_day_changes_nothing_and_a_second_writer_is_refused(

@@ -23,11 +23,8 @@ from conftest import Built
 from helpers import (
     BIN,
     assert_reconciled,
-    assert_same_marts,
     build_results,
     copy_data_folder,
-    mart_contents,
-    ok,
     rows,
     run,
     scalar,
@@ -193,32 +190,6 @@ def test_files_landing_in_the_landing_zone_start_a_load_and_build(drill_folder: 
     assert scalar(settings, "select count(*) from raw_events.events where event_id like 'evt_sensor_%'") == 3
     assert_reconciled(settings)
     assert in_dagster(settings, SENSOR)["requests"] == [], "the loaded file woke the sensor again"
-
-
-# -- a backfill -----------------------------------------------------------------------------------------------
-
-
-@pytest.mark.drill
-def test_a_backfill_of_days_gives_the_marts_of_those_days_run_one_by_one(built: Built, tmp_path: Path) -> None:
-    one_by_one = copy_data_folder(built.settings.data_dir, tmp_path / "one-by-one")
-    ok(run(one_by_one, "--days", "1"))
-    ok(run(one_by_one, "--days", "1"))
-    backfilled = copy_data_folder(built.settings.data_dir, tmp_path / "backfill")
-    # Dagster's own CLI, as a user would backfill days from a terminal (the UI launches the same single run).
-    result = subprocess.run(
-        [str(BIN / "dagster"), "asset", "materialize", "--module-name", "tidewater.orchestrate.definitions",
-         "--select", "*", "--partition-range", "2026-11-01...2026-11-02"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **backfilled.env(), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )  # fmt: skip
-    PostgresServer(backfilled.postgres_dir).stop()
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert_reconciled(backfilled)
-    assert_same_marts(mart_contents(backfilled), mart_contents(one_by_one))
 
 
 # -- the marts' deadline ----------------------------------------------------------------------------------------
