@@ -3,7 +3,6 @@ seed and scale give byte-identical files and identical rows."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -55,7 +54,6 @@ def _database(settings: Settings, pg_url: str | None) -> str:
 )
 @click.option(
     "--pg-url",
-    default=lambda: os.environ.get("TIDEWATER_PG_URL"),
     help="PostgreSQL URL of the app database (default: TIDEWATER_PG_URL, else the data folder's embedded server).",
 )
 @click.option("--skip-db", is_flag=True, help="Write the files only, leave the database alone.")
@@ -80,7 +78,7 @@ def generate(
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     landing = landing_dir or settings.landing_dir
-    conninfo = None if skip_db else _database(settings, pg_url)
+    conninfo = None if skip_db else _database(settings, pg_url or settings.pg_url)
     try:
         if conninfo is not None:  # fail fast, before minutes of generation
             psycopg.connect(conninfo, connect_timeout=10).close()

@@ -23,10 +23,10 @@ from dagster import (
 from tidewater.orchestrate import automation, dbt
 from tidewater.orchestrate.alerts import alert_on_failure
 from tidewater.orchestrate.app_database import AppDatabase
-from tidewater.orchestrate.assets.extract_load import ON_APP_DATABASE, extract_load_asset
+from tidewater.orchestrate.assets.extract_load import extract_load_asset
 from tidewater.orchestrate.assets.observability import observability_assets
 from tidewater.orchestrate.assets.reconciliation import reconciliation_asset
-from tidewater.orchestrate.assets.sources import generate_sources
+from tidewater.orchestrate.assets.sources import ON_APP_DATABASE, generate_sources
 from tidewater.orchestrate.assets.transform import transform_assets
 from tidewater.orchestrate.console import step_lines
 from tidewater.orchestrate.partitions import business_days

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     alert_webhook: str | None = None
     # A folder of git copies of dbt packages, for machines where the dbt hub is unreachable (README).
     dbt_package_mirror: Path | None = None
+    # `tidewater generate` into another PostgreSQL than the data folder's embedded one.
+    pg_url: str | None = None
     # The business "now" dbt judges freshness and anomalies at; by default the end of the last generated day.
     business_now: str | None = None
     # The daily schedule moves the sources one business day on and runs the lifecycle (cron, in `timezone`).

@@ -11,14 +11,12 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec
 
 from tidewater.orchestrate import meltano
 from tidewater.orchestrate.app_database import AppDatabase
-from tidewater.orchestrate.assets.sources import SYSTEMS, system_key
+from tidewater.orchestrate.assets.sources import ON_APP_DATABASE, SYSTEMS, system_key
 from tidewater.orchestrate.partitions import business_days, one_run
 from tidewater.orchestrate.settings import Settings
 from tidewater.orchestrate.sources import Source, meltano_sources
 
 STARTED_AT = "started_at"
-# Sources whose system is the embedded PostgreSQL: their load needs the server up.
-ON_APP_DATABASE = frozenset({"app"})
 
 
 def raw_tables(manifest: dict[str, Any], schema: str) -> list[str]:

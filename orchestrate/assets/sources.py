@@ -3,6 +3,8 @@ materialized. One asset per system, so the graph starts where the data starts.""
 
 import json
 import shutil
+from collections.abc import Iterator
+from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, MaterializeResult, multi_asset
 
@@ -24,6 +26,10 @@ SYSTEMS = {
     "folders (data/landing/events).",
     "marketing": "The marketing team's spend spreadsheet, typed by people (data/landing/marketing).",
 }
+
+
+# The systems the embedded PostgreSQL hosts: their loads need the server up.
+ON_APP_DATABASE = frozenset({"app"})
 
 
 def system_key(name: str) -> AssetKey:
@@ -50,14 +56,14 @@ def generation_config(settings: Settings, config: SourcesConfig) -> GenerationCo
         raise TidewaterError(f"invalid generation settings: {exc}") from exc
 
 
-def reset_if_parameters_changed(settings: Settings, generation: GenerationConfig, log: object) -> None:
+def reset_if_parameters_changed(settings: Settings, generation: GenerationConfig, log: Any) -> None:
     """A new seed or scale makes different sources: start the warehouse and the load state from scratch, so no row
     of the old sources lingers. The same seed and scale keep everything (a rerun changes nothing)."""
     record = settings.data_dir / "run-parameters.json"
     wanted = {"seed": generation.seed, "scale": generation.scale}
     if record.exists() and json.loads(record.read_text()) != wanted:
         previous = json.loads(record.read_text())
-        log.info(  # type: ignore[attr-defined]
+        log.info(
             f"sources change (seed {previous['seed']} scale {previous['scale']} -> seed {generation.seed} "
             f"scale {generation.scale}): clearing the landing zone, the warehouse and Meltano's state"
         )
@@ -80,7 +86,7 @@ def reset_if_parameters_changed(settings: Settings, generation: GenerationConfig
 )
 def generate_sources(
     context: AssetExecutionContext, config: SourcesConfig, app_database: AppDatabase
-) -> MaterializeResult:
+) -> Iterator[MaterializeResult]:
     """The year of history (written once; unchanged files and rows are left alone), then the business days up to
     the last one materialized. Sources never move back: a day already passed is loaded and built as it is."""
     settings = Settings.load()

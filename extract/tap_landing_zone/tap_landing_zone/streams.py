@@ -13,7 +13,7 @@ import msgspec
 from singer_sdk import Stream
 from singer_sdk import typing as th
 from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig, StorageTarget
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_landing_zone.lines import EVENT_FIELDS, UTF8_BOM, parse_line
 
