@@ -115,12 +115,14 @@ def stream(invocation: DbtCliInvocation, log_file: Path, progress: Progress) -> 
 
 
 def failure(what: str, log_file: Path, progress: Progress) -> TidewaterError:
-    """The failing nodes by name, else dbt's own error lines (a hook, a compilation error), and the log."""
+    """The failing nodes by name and dbt's own error lines (a model's error, a hook's, a compilation error), and the
+    log."""
     failed = [
         f"{name} ({message})" if message else name for status, name, message in progress.problems if status != "warn"
     ]
-    detail = "; ".join(failed[:10]) if failed else "\n".join(progress.errors[-5:]) or "see the log"
-    return TidewaterError(f"`{what}` failed (log: {log_file}):\n{detail}")
+    lines = [f"failed: {'; '.join(failed[:10])}"] if failed else []
+    lines += progress.errors[-5:] or ([] if failed else ["see the log"])
+    return TidewaterError(f"`{what}` failed (log: {log_file}):\n" + "\n".join(lines))
 
 
 def invoke(
