@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
 
@@ -130,6 +132,85 @@ def meltano_run_alone(
         check=False,
     )
     return result, wh
+
+
+# -- Dagster, as its daemon would use it ---------------------------------------------------------------------
+
+
+def in_dagster(settings: Settings, code: str, extra_env: dict[str, str] | None = None, timeout: float = 900) -> Any:
+    """Run `code` in a fresh Python with the data folder's settings and Dagster instance, the definitions loaded
+    as `d` and the instance as `instance`; it prints its answer as JSON on its last line."""
+    script = "\n".join(
+        [
+            "import json",
+            "from tidewater.orchestrate.runner import instance as _instance",
+            "from tidewater.orchestrate.settings import Settings",
+            "settings = Settings.load()",
+            "instance = _instance(settings)",
+            "from tidewater.orchestrate import definitions as d",
+            textwrap.dedent(code),
+        ]
+    )
+    env = {**settings.env(), **(extra_env or {})}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    PostgresServer(settings.postgres_dir).stop()  # a run this started may have left the app database up
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+EXECUTE = """
+from dagster import execute_job
+from tidewater.orchestrate.runner import DOCUMENTS
+keys = [key for key in d.job(JOB).asset_layer.selected_asset_keys if key not in DOCUMENTS]
+result = execute_job(d.reconstructable(JOB), instance=instance, tags=TAGS, asset_selection=keys, raise_on_error=False)
+print(json.dumps({"success": result.success, "run_id": result.run_id}))
+"""
+
+
+def execute(settings: Settings, job: str, tags: dict[str, str], extra_env: dict[str, str] | None = None) -> dict:
+    """The run a schedule or sensor asked for, executed as the daemon's run launcher would, without the docs and the
+    report (as `tidewater run --no-docs`: the built pipeline's tests read those)."""
+    code = EXECUTE.replace("JOB", repr(job)).replace("TAGS", repr(tags))
+    return in_dagster(settings, code, extra_env)
+
+
+SCHEDULE = """
+from dagster import build_schedule_context
+with build_schedule_context(instance=instance, repository_def=d.defs.get_repository_def()) as context:
+    result = d.defs.get_schedule_def("daily").evaluate_tick(context)
+print(json.dumps([{"partition": r.partition_key, "tags": dict(r.tags)} for r in result.run_requests]))
+"""
+
+SENSOR = """
+from dagster import build_sensor_context
+sensor = d.defs.get_sensor_def("landing_zone")
+result = sensor.evaluate_tick(build_sensor_context(instance=instance, definitions=d.defs))
+print(json.dumps({
+    "requests": [
+        {"partition": r.partition_key, "job": r.job_name or sensor.job_name, "tags": dict(r.tags)}
+        for r in result.run_requests
+    ],
+    "skip": result.skip_message,
+}))
+"""
+
+
+def daily_schedule_tick(settings: Settings) -> list[dict[str, Any]]:
+    """The `daily` schedule evaluated as the daemon evaluates it: the runs it asks for."""
+    return in_dagster(settings, SCHEDULE)
+
+
+def landing_zone_tick(settings: Settings) -> dict[str, Any]:
+    """The `landing_zone` sensor evaluated as the daemon evaluates it: its requests, or why it skipped."""
+    return in_dagster(settings, SENSOR)
 
 
 # -- the warehouse and dbt's results ---------------------------------------------------------------------------

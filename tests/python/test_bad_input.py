@@ -1,10 +1,10 @@
 """Drill: bad input of many kinds, all at once. Each is kept (raw and staging or mart) and named by a warn test that
-lists it; none is silently dropped. One pipeline run at scale 0.01, the bad input injected, one rerun."""
+lists it; none is silently dropped. A copy of the built pipeline, the bad input injected, and the run the
+landing-zone sensor asks for."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +15,7 @@ import duckdb
 import psycopg
 import pytest
 from conftest import Built
-from helpers import TEST_SCALE, TEST_SEED, copy_data_folder, meltano_run_alone, tidewater_cli
+from helpers import copy_data_folder, execute, landing_zone_tick, meltano_run_alone
 
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate.settings import Settings
@@ -65,9 +65,12 @@ DRILL_EVENTS_FILE = f"{DRILL_DAY}/drill-events.jsonl"
 @dataclass
 class Drill:
     paths: Settings
-    rerun: subprocess.CompletedProcess[str]
     ids: dict[str, int]  # the app rows the drill changed, by kind
     results: dict[str, dict[str, Any]]  # dbt build results by test name
+    before: dict[str, Any]  # the landing-zone sensor's tick before the bad files landed
+    woken: dict[str, Any]  # its tick after they landed
+    launched: dict[str, Any]  # the run it asked for
+    after: dict[str, Any]  # its tick after that run
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         with duckdb.connect(str(self.paths.warehouse), read_only=True) as connection:
@@ -148,18 +151,27 @@ def _inject_app_rows(paths: Settings) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def drill(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Drill:
-    """A copy of the built pipeline, the bad input injected into its sources, then one more run."""
+    """A copy of the built pipeline; the bad rows land in the app database and the bad files in the landing zone,
+    where the landing-zone sensor sees them and asks for a load and build, run as its daemon would launch it."""
     paths = copy_data_folder(built.settings.data_dir, tmp_path_factory.mktemp("bad-input") / "data")
-    data_dir = paths.data_dir
-    args = ("run", "--scale", str(TEST_SCALE), "--seed", str(TEST_SEED), "--no-docs")
+    before = landing_zone_tick(paths)
     ids = _inject_app_rows(paths)
     events_dir = paths.landing_dir / "events"
     for name, content in DRILL_FILES.items():
         (events_dir / name).write_bytes(content)
-    rerun = tidewater_cli(*args, data_dir=data_dir)
-    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    woken = landing_zone_tick(paths)
+    launched = execute(paths, woken["requests"][0]["job"], woken["requests"][0]["tags"]) if woken["requests"] else {}
     results = {r["unique_id"].split(".")[2]: r for r in json.loads(paths.build_results_file.read_text())["results"]}
-    return Drill(paths=paths, rerun=rerun, ids=ids, results=results)
+    return Drill(paths, ids, results, before, woken, launched, landing_zone_tick(paths))
+
+
+def test_the_landing_zone_sensor_loads_the_files_that_landed_once(drill: Drill) -> None:
+    assert drill.before["requests"] == [] and "no file landed" in drill.before["skip"]
+    (request,) = drill.woken["requests"]
+    assert request["job"] == "load_and_build"  # what landed is loaded and built; the sources' time does not move
+    assert request["partition"] == "2026-10-31"
+    assert drill.launched["success"]
+    assert drill.after["requests"] == [], "the files it loaded woke the sensor again"
 
 
 def _raw_line(drill: Drill, source_file: str, line: int) -> tuple[Any, ...]:

@@ -1,10 +1,10 @@
 """Time moves: advanced days load incrementally and equal a backfill and a full refresh; the drills lose nothing.
 
-Each drill starts from its own copy of the built pipeline (scale 0.01, day 0): two advanced days one by one, the
-same days as one backfill, then a full refresh; a second writer knocking, dbt killed mid-build and the same day run
-again; PostgreSQL going down during the extract; the load killed mid-stream; a mart built by an older model; a
-source column changing type. After each, the marts are compared and dbt's reconciliation tests (source keys and
-money against raw and the marts) must pass.
+Each drill starts from its own copy of the built pipeline (scale 0.01, day 0): two advanced days one by one on
+the daily schedule, the same days as one backfill, then a full refresh; a second writer knocking, dbt killed
+mid-build and the same day run again; PostgreSQL going down during the extract; the load killed mid-stream; a mart
+built by an older model; a source column changing type. After each, the marts are compared and dbt's
+reconciliation tests (source keys and money against raw and the marts) must pass.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -25,6 +26,8 @@ from helpers import (
     assert_same_marts,
     build_results,
     copy_data_folder,
+    daily_schedule_tick,
+    execute,
     log_lines,
     mart_contents,
     ok,
@@ -43,13 +46,20 @@ from tidewater.orchestrate.sources import meltano_sources
 pytestmark = pytest.mark.drill
 
 
-def test_advanced_days_load_incrementally_and_equal_a_backfill_and_a_full_refresh(built: Built, tmp_path: Path) -> None:
+def test_advanced_days_on_the_daily_schedule_load_incrementally_and_equal_a_backfill_and_a_full_refresh(
+    built: Built, tmp_path: Path
+) -> None:
+    """The days one by one as the daily schedule runs them (evaluated and launched as its daemon would), the same
+    days as one backfill from Dagster's CLI, and a full refresh: the same marts."""
     settings = copy_data_folder(built.settings.data_dir, tmp_path / "one-by-one")
     raw_orders_before = scalar(settings, "select count(*) from raw_app.orders")
-    first = ok(run(settings, "--days", "1"))
-    assert "day 1 (2026-11-01)" in first.stdout and "business days: 2026-11-01\n" in first.stdout
-    second = ok(run(settings, "--days", "1"))
-    assert "day 2 (2026-11-02)" in second.stdout and "business time 2026-11-03T00:00:00" in second.stdout
+    for day in ("2026-11-01", "2026-11-02"):
+        (request,) = daily_schedule_tick(settings)
+        assert request["partition"] == day  # the next business day the sources have not reached
+        assert execute(settings, "lifecycle", request["tags"])["success"]
+    # The schedule passes no settings of its own: the folder's scale holds.
+    assert json.loads((settings.data_dir / "run-parameters.json").read_text())["scale"] == 0.01
+    assert scalar(settings, "select max(cast(ordered_at as date)) from marts.fct_orders") == date(2026, 11, 2)
     assert_reconciled(settings)
 
     # Meltano's bookmarks: only what changed is extracted (a full re-extract would double the raw rows).
@@ -155,12 +165,14 @@ def test_postgres_down_during_extract_fails_clearly_keeps_the_bookmark_and_the_n
     assert PostgresServer(settings.postgres_dir).stop(), "PostgreSQL was not running during the extract"
     out, err = started.communicate(timeout=600)
     assert started.returncode == 2, out[-3000:] + err[-2000:]
+    assert "==> business day 2026-11-01\n" in out and "day 1 (2026-11-01): " in out  # the day arrived first
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines[0].startswith("error: ") and "tap-postgres" in lines[0] and "el-tap-postgres.log" in lines[0], err
     assert "Traceback" not in err
     assert _state(settings, "tap-postgres") == bookmark, "the bookmark moved although the extract failed"
 
-    ok(run(settings))  # day 1 is in PostgreSQL already: this run extracts it
+    caught_up = ok(run(settings))  # day 1 is in PostgreSQL already: this run extracts it
+    assert "business time 2026-11-02T00:00:00" in caught_up.stdout
     assert_reconciled(settings)
     assert _state(settings, "tap-postgres") != bookmark
     assert scalar(settings, "select max(order_id) from marts.fct_orders") == scalar(

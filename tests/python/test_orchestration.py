@@ -1,5 +1,6 @@
-"""Dagster runs the lifecycle unattended: the asset graph from the sources to the docs, the daily schedule, the
-landing-zone sensor, the marts' deadline, an alert for any failed step, and one run at a time on the warehouse.
+"""Dagster runs the lifecycle unattended: the asset graph from the sources to the docs, the marts' deadline, an alert
+for any failed step, and one run at a time on the warehouse. The daily schedule runs the advanced days in
+test_incremental; the landing-zone sensor loads the bad input in test_bad_input.
 
 Schedules and sensors are evaluated as the daemon evaluates them (Dagster's own evaluation contexts, on the data
 folder's instance) and the runs they ask for are executed as the daemon would launch them, in a subprocess with the
@@ -8,76 +9,26 @@ data folder's settings, so each test holds its own Dagster instance and nothing 
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
-import textwrap
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Built
 from helpers import (
-    BIN,
-    assert_reconciled,
     build_results,
     copy_data_folder,
+    execute,
+    in_dagster,
+    landing_zone_tick,
     rows,
     run,
-    scalar,
     tidewater_cli,
     webhook,
 )
 
-from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
-
-
-def in_dagster(settings: Settings, code: str, extra_env: dict[str, str] | None = None, timeout: float = 900) -> Any:
-    """Run `code` in a fresh Python with the data folder's settings and Dagster instance, the definitions loaded
-    as `d` and the instance as `instance`; it prints its answer as JSON on its last line."""
-    script = "\n".join(
-        [
-            "import json",
-            "from tidewater.orchestrate.runner import instance as _instance",
-            "from tidewater.orchestrate.settings import Settings",
-            "settings = Settings.load()",
-            "instance = _instance(settings)",
-            "from tidewater.orchestrate import definitions as d",
-            textwrap.dedent(code),
-        ]
-    )
-    env = {**settings.env(), **(extra_env or {})}
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    PostgresServer(settings.postgres_dir).stop()  # a run this started may have left the app database up
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-EXECUTE = """
-from dagster import execute_job
-result = execute_job(d.reconstructable(JOB), instance=instance, tags=TAGS, raise_on_error=False)
-print(json.dumps({"success": result.success, "run_id": result.run_id}))
-"""
-
-
-def execute(settings: Settings, job: str, tags: dict[str, str], extra_env: dict[str, str] | None = None) -> dict:
-    """The run a schedule or sensor asked for, executed as the daemon's run launcher would."""
-    code = EXECUTE.replace("JOB", repr(job)).replace("TAGS", repr(tags))
-    return in_dagster(settings, code, extra_env)
-
+from tidewater.orchestrate.settings import Settings
 
 # -- the asset graph ------------------------------------------------------------------------------------------
 
@@ -122,74 +73,6 @@ def test_the_asset_graph_runs_from_the_sources_to_the_docs(built: Built) -> None
     assert {"lifecycle", "load_and_build", "marts_deadline"} <= set(graph["jobs"])
     assert graph["schedules"] == ["daily"]
     assert {"landing_zone", "marts_deadline", "marts_deadline_alerts"} <= set(graph["sensors"])
-
-
-# -- the daily schedule ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.drill
-def test_the_daily_schedule_moves_the_sources_one_business_day_on(drill_folder: Settings) -> None:
-    requests = in_dagster(
-        drill_folder,
-        """
-        from dagster import build_schedule_context
-        with build_schedule_context(instance=instance, repository_def=d.defs.get_repository_def()) as context:
-            result = d.defs.get_schedule_def("daily").evaluate_tick(context)
-        print(json.dumps([{"partition": r.partition_key, "tags": dict(r.tags)} for r in result.run_requests]))
-        """,
-    )
-    assert [request["partition"] for request in requests] == ["2026-11-01"]
-    launched = execute(drill_folder, "lifecycle", requests[0]["tags"])
-    assert launched["success"]
-    # Day 1 arrived and was built, at the folder's own scale (the schedule passes no settings of its own).
-    assert json.loads((drill_folder.data_dir / "run-parameters.json").read_text())["scale"] == 0.01
-    assert scalar(drill_folder, "select max(cast(ordered_at as date)) from marts.fct_orders") == date(2026, 11, 1)
-    assert_reconciled(drill_folder)
-
-
-# -- the landing-zone sensor ----------------------------------------------------------------------------------
-
-SENSOR = """
-from dagster import build_sensor_context
-context = build_sensor_context(instance=instance, definitions=d.defs)
-result = d.defs.get_sensor_def("landing_zone").evaluate_tick(context)
-print(json.dumps({
-    "requests": [{"partition": r.partition_key, "job": r.job_name, "tags": dict(r.tags)} for r in result.run_requests],
-    "skip": result.skip_message,
-}))
-"""
-
-
-@pytest.mark.drill
-def test_files_landing_in_the_landing_zone_start_a_load_and_build(drill_folder: Settings) -> None:
-    settings = drill_folder
-    quiet = in_dagster(settings, SENSOR)
-    assert quiet["requests"] == [] and "no file landed" in quiet["skip"]
-
-    late = settings.landing_dir / "events" / "2026-10-30" / "arrived-by-hand.jsonl"
-    late.write_text(
-        "".join(
-            json.dumps(
-                {
-                    "event_id": f"evt_sensor_{i}",
-                    "event_type": "page_view",
-                    "occurred_at": "2026-10-30T10:0{i}:00Z",
-                    "anonymous_id": "anon_sensor",
-                    "page_url": "/",
-                }
-            )
-            + "\n"
-            for i in range(3)
-        )
-    )
-    woken = in_dagster(settings, SENSOR)
-    (request,) = woken["requests"]
-    assert request["partition"] == "2026-10-31"  # the sources' current business day: time does not move
-    launched = execute(settings, "load_and_build", request["tags"])
-    assert launched["success"]
-    assert scalar(settings, "select count(*) from raw_events.events where event_id like 'evt_sensor_%'") == 3
-    assert_reconciled(settings)
-    assert in_dagster(settings, SENSOR)["requests"] == [], "the loaded file woke the sensor again"
 
 
 # -- the marts' deadline ----------------------------------------------------------------------------------------
@@ -241,7 +124,7 @@ def test_a_failed_load_sends_one_alert_naming_the_step_the_error_and_the_log(dri
     row = next(i for i, line in enumerate(lines) if line.count(",") == 5 and ".50," in line)
     lines[row] = lines[row].replace(".50,", ",5,", 1)  # 12.50 -> 12,5 : the amount splits in two
     spreadsheet.write_text("".join(lines))
-    (request,) = in_dagster(drill_folder, SENSOR)["requests"]
+    (request,) = landing_zone_tick(drill_folder)["requests"]
     with webhook() as receiver:
         launched = execute(
             drill_folder, "load_and_build", request["tags"], extra_env={"TIDEWATER_ALERT_WEBHOOK": receiver.url}
