@@ -33,11 +33,13 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from tidewater.generate.advance import recorded_days_advanced
 from tidewater.orchestrate import alerts
 from tidewater.orchestrate.assets.extract_load import STARTED_AT
+from tidewater.orchestrate.assets.sources import ON_APP_DATABASE, SYSTEMS
 from tidewater.orchestrate.partitions import partition_key
 from tidewater.orchestrate.settings import Settings
 
-# The landing zone's delivery folders (the generator's own records start with "_" or ".").
-LANDING_FOLDERS = ("events", "marketing")
+# The landing zone's delivery folders, one per file-based source system (the generator's own records start with "_"
+# or ".").
+LANDING_FOLDERS = tuple(name for name in SYSTEMS if name not in ON_APP_DATABASE)
 # How long before the deadline the marts' last build may be: a day (the daily run's window).
 DEADLINE_WINDOW = timedelta(hours=24)
 
@@ -87,11 +89,12 @@ def landing_zone_sensor(job: Any, watched: Sequence[AssetKey]) -> object:
             if event is not None and event.asset_materialization and STARTED_AT in event.asset_materialization.metadata
         ]
         since = min(started) if len(started) == len(watched) else 0.0
-        new = sorted(name for name, mtime in landed_files(settings).items() if mtime > since)
+        files = landed_files(settings)
+        new = sorted(name for name, mtime in files.items() if mtime > since)
         if not new:
             return SkipReason("no file landed since the last load")
         day = partition_key(recorded_days_advanced(settings.landing_dir))
-        newest = max(landed_files(settings)[name] for name in new)
+        newest = max(files[name] for name in new)
         context.log.info(f"{len(new)} file(s) landed since the last load, e.g. {new[:3]}")
         return RunRequest(run_key=f"landed-{newest:.6f}", partition_key=day, tags={"tidewater/landed": str(len(new))})
 

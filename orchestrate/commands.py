@@ -14,12 +14,9 @@ from tidewater.orchestrate.settings import PROJECT_ROOT
 PROGRESS_EVERY_SECONDS = 15.0
 
 
-def run_logged(
-    command: Sequence[str], *, env: dict[str, str], log_file: Path, label: str, show: tuple[str, ...] = ()
-) -> None:
-    """Run a command with `env` as its whole environment and its output in `log_file`; a line every few seconds
-    says it is alive (and lines containing one of `show` are shown). On failure: the error lines and the log's
-    path, as one TidewaterError."""
+def run_logged(command: Sequence[str], *, env: dict[str, str], log_file: Path, label: str) -> None:
+    """Run a command with `env` as its whole environment and its output in `log_file`; while it writes, a line every
+    few seconds says it is alive. On failure: the error lines and the log's path, as one TidewaterError."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     started = last = time.monotonic()
     tail: list[str] = []
@@ -37,8 +34,6 @@ def run_logged(
             log.write(line)
             log.flush()  # the log is what a user tails during a long step
             tail = [*tail, line.rstrip()][-200:]
-            if any(word in line for word in show):
-                print(f"    {label}: {line.strip()[-160:]}", flush=True)
             if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
                 last = time.monotonic()
                 print(f"    ... {label} ({last - started:.0f} s)", flush=True)
