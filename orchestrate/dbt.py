@@ -8,6 +8,7 @@ folder; a person sees a progress line now and then, and the warnings and errors 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sys
 import time
@@ -153,7 +154,7 @@ def run(
     extra_env: dict[str, str] | None = None,
     quiet: bool = False,
 ) -> DbtCliInvocation:
-    """A dbt command on the data folder's warehouse (parse, source freshness, docs): its lines in
+    """A dbt command on the data folder's warehouse (parse, Elementary's tables, docs): its lines in
     DATA/logs/<log_name>.log; a failure raises TidewaterError naming the failing nodes and the log."""
     log_file = settings.logs_dir / f"{log_name}.log"
     env = {**settings.env(), **(extra_env or {})}
@@ -176,13 +177,27 @@ PROJECT_FILES = (
 )
 
 
-def _newest_project_file() -> float:
-    newest = 0.0
+def project_files() -> list[Path]:
+    files: list[Path] = []
     for name in PROJECT_FILES:
         path = PROJECT_ROOT / name
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else []
-        newest = max([newest, *(file.stat().st_mtime for file in files)])
-    return newest
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file())
+    return files
+
+
+def project_fingerprint() -> str:
+    """A hash of everything dbt parses: equal fingerprints, the same models, tests, columns and descriptions."""
+    digest = hashlib.sha256()
+    for file in project_files():
+        digest.update(str(file.relative_to(PROJECT_ROOT)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _newest_project_file() -> float:
+    return max((file.stat().st_mtime for file in project_files()), default=0.0)
 
 
 def manifest(settings: Settings, *, if_stale: bool = True) -> Path:

@@ -10,6 +10,9 @@ import os
 import subprocess
 from pathlib import Path
 
+import yaml
+
+from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.commands import run_logged
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
@@ -114,3 +117,53 @@ def monitor(settings: Settings, webhook: str) -> None:
         log_file=settings.logs_dir / "edr-monitor.log",
         label="edr monitor",
     )
+
+
+# Elementary's own tables (run and test results, artifacts, anomaly metrics) are created once, then filled by its
+# on-run-end hooks: Elementary asks for them to be built after install and after an upgrade, not on every run. Its
+# copy of the project's metadata (models, tests, columns: the "artifacts") is uploaded when the project changed, not
+# compared on every run (dbt_project.yml: disable_dbt_artifacts_autoupload).
+MODELS = "package:elementary"
+ARTIFACT_MODELS = "elementary.edr.dbt_artifacts"
+
+
+def installed_version(settings: Settings) -> str:
+    project = settings.project_root / "dbt_packages" / "elementary" / "dbt_project.yml"
+    if not project.exists():
+        raise TidewaterError("Elementary's dbt package is not installed: run `make install` (tidewater deps)")
+    return str(yaml.safe_load(project.read_text())["version"])
+
+
+def built_version(settings: Settings) -> str | None:
+    """The version of the package that built the warehouse's Elementary tables (its `metadata` model); None if they
+    were never built."""
+    if not settings.warehouse.exists():
+        return None
+    with warehouse.connect(settings.warehouse) as connection:
+        found = connection.execute(
+            "select 1 from information_schema.tables where table_schema = 'elementary' and table_name = 'metadata'"
+        ).fetchone()
+        if not found:
+            return None
+        row = connection.execute("select dbt_pkg_version from elementary.metadata").fetchone()
+    return str(row[0]) if row else None
+
+
+def _uploaded_project(settings: Settings) -> Path:
+    return settings.data_dir / "elementary" / "uploaded-project.sha256"
+
+
+def models_to_build(settings: Settings, fingerprint: str) -> str | None:
+    """What of Elementary's own models a build must run first: all of them when the warehouse has none or another
+    version's, its artifacts when the project changed since they were uploaded (`fingerprint`), else nothing."""
+    if built_version(settings) != installed_version(settings):
+        return MODELS
+    uploaded = _uploaded_project(settings)
+    if not uploaded.exists() or uploaded.read_text() != fingerprint:
+        return ARTIFACT_MODELS
+    return None
+
+
+def record_upload(settings: Settings, fingerprint: str) -> None:
+    _uploaded_project(settings).parent.mkdir(parents=True, exist_ok=True)
+    _uploaded_project(settings).write_text(fingerprint)

@@ -1,5 +1,9 @@
 """Transform: every dbt seed, model and snapshot is an asset (dagster-dbt), named `<schema>/<name>` as in the
-warehouse; dbt's tests are their asset checks. One `dbt build` materializes them, incremental marts included."""
+warehouse; dbt's tests are their asset checks. One `dbt build` materializes them, incremental marts included.
+
+Elementary's own models are not among them: its tables are built before the first build and after an upgrade of the
+package (Elementary's advice), its copy of the project's metadata uploaded when the project changed; then its hooks
+fill them. Rebuilding them and comparing the metadata on every run cost seconds for nothing."""
 
 import json
 import shutil
@@ -13,7 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 
 from tidewater.generate import advance as time_moves
 from tidewater.generate.config import GenerationConfig
-from tidewater.orchestrate import dbt
+from tidewater.orchestrate import dbt, elementary
 from tidewater.orchestrate.partitions import business_days, one_run
 from tidewater.orchestrate.settings import Settings
 
@@ -86,6 +90,7 @@ def transform_assets(manifest_path: Path) -> Any:
         manifest=manifest_path,
         project=None,
         name="dbt_build",
+        exclude=elementary.MODELS,
         dagster_dbt_translator=TRANSLATOR,
         partitions_def=business_days,
         backfill_policy=one_run,
@@ -95,6 +100,12 @@ def transform_assets(manifest_path: Path) -> Any:
         extra = business_now_env(settings)
         if extra:
             context.log.info(f"business time {extra['TIDEWATER_BUSINESS_NOW']}: freshness and anomalies judged at it")
+        fingerprint = dbt.project_fingerprint()
+        models = elementary.models_to_build(settings, fingerprint)
+        if models:
+            context.log.info(f"Elementary's tables new, upgraded or the project changed: dbt run --select {models}")
+            dbt.run(settings, ["run", "--select", models], log_name="dbt-elementary-models", extra_env=extra)
+            elementary.record_upload(settings, fingerprint)
         args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
         log_file = settings.logs_dir / "dbt-build.log"
         progress = dbt.Progress(f"dbt {' '.join(args)}", sys.stdout)
