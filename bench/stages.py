@@ -45,14 +45,13 @@ def load_stage(source: Source | str) -> str:
 
 def one_step_stages() -> dict[str, str]:
     """Stage -> the Dagster step it is, in the lifecycle's order (the loads' stages are derived from meltano/)."""
-    from tidewater.orchestrate.assets.observability import DOCS, FRESHNESS, REPORT
+    from tidewater.orchestrate.assets.observability import DOCS, REPORT
 
     return {
         "generate": GENERATE_STEP,
         **{load_stage(source): load_step(source) for source in meltano_sources()},
         "source snapshot": RECONCILIATION_STEP,
         "dbt build": "dbt_build",
-        "dbt source freshness": FRESHNESS.to_python_identifier(),
         "docs": DOCS.to_python_identifier(),
         "report": REPORT.to_python_identifier(),
     }
@@ -62,7 +61,7 @@ def stage_names(sources: list[str]) -> list[str]:
     """Every stage a repeat reports, in the order of the report's tables."""
     return [
         POSTGRES_START, "generate", ALL_LOADS, *(load_stage(name) for name in sources), "source snapshot",
-        "dbt build", "dbt source freshness", "docs", "report", TOTAL,
+        "dbt build", "docs", "report", TOTAL,
     ]  # fmt: skip
 
 

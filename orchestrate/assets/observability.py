@@ -1,8 +1,9 @@
-"""What people read about the data after each build: source freshness, the dbt docs (one HTML file), Elementary's
-report and, when a webhook is configured, Elementary's alerts.
+"""What people read about the data after each build: the dbt docs (one HTML file), Elementary's report and, when a
+webhook is configured, Elementary's alerts. (Source freshness is a test of every source inside the build:
+tests/dbt/generic/is_fresh.sql.)
 
-Order matters for the one warehouse file: freshness opens it as dbt does (read-write); the docs and the report
-then read it side by side, both read-only; Elementary's alerts write what they sent, so they come last.
+The docs and the report read the one warehouse file side by side, both read-only; Elementary's alerts write what
+they sent, so they come last.
 """
 
 from collections.abc import Iterator
@@ -11,12 +12,10 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, asset, multi_asset
 
 from tidewater.orchestrate import dbt, elementary, warehouse
-from tidewater.orchestrate.assets.transform import business_now_env
 from tidewater.orchestrate.partitions import business_days, one_run
 from tidewater.orchestrate.settings import Settings
 
 GROUP = "observability"
-FRESHNESS = AssetKey(["observability", "source_freshness"])
 DOCS = AssetKey(["observability", "dbt_docs"])
 REPORT = AssetKey(["observability", "elementary_report"])
 ALERTS = AssetKey(["observability", "elementary_alerts"])
@@ -24,26 +23,8 @@ ALERTS = AssetKey(["observability", "elementary_alerts"])
 
 def observability_assets(dbt_build: Any) -> list[Any]:
     @asset(
-        key=FRESHNESS,
-        deps=[dbt_build],
-        group_name=GROUP,
-        kinds={"dbt"},
-        partitions_def=business_days,
-        backfill_policy=one_run,
-        description="dbt source freshness: every source against its thresholds, as of the business day.",
-    )
-    def source_freshness(context: AssetExecutionContext) -> MaterializeResult:
-        settings = Settings.load()
-        dbt.run(
-            settings, ["source", "freshness"], log_name="dbt-source-freshness", extra_env=business_now_env(settings)
-        )
-        return MaterializeResult(
-            metadata={"sources.json": MetadataValue.path(str(settings.dbt_target_dir / "sources.json"))}
-        )
-
-    @asset(
         key=DOCS,
-        deps=[FRESHNESS],
+        deps=[dbt_build],
         group_name=GROUP,
         kinds={"dbt", "html"},
         partitions_def=business_days,
@@ -63,7 +44,7 @@ def observability_assets(dbt_build: Any) -> list[Any]:
 
     @asset(
         key=REPORT,
-        deps=[FRESHNESS],
+        deps=[dbt_build],
         group_name=GROUP,
         kinds={"elementary", "html"},
         partitions_def=business_days,
@@ -99,4 +80,4 @@ def observability_assets(dbt_build: Any) -> list[Any]:
         elementary.monitor(settings, settings.alert_webhook)
         yield MaterializeResult(asset_key=ALERTS)
 
-    return [source_freshness, dbt_docs, elementary_report, elementary_alerts]
+    return [dbt_docs, elementary_report, elementary_alerts]
