@@ -1,10 +1,11 @@
 """Time moves: advanced days load incrementally and equal a backfill and a full refresh; the drills lose nothing.
 
-Each drill starts from its own copy of the built pipeline (scale 0.01, day 0): two advanced days one by one on
-the daily schedule, the same days as one backfill, then a full refresh; a second writer knocking, dbt killed
-mid-build and the same day run again; PostgreSQL going down during the extract; the load killed mid-stream; a mart
-built by an older model; a source column changing type. After each, the marts are compared and dbt's
-reconciliation tests (source keys and money against raw and the marts) must pass.
+Two business days advanced one by one on the daily schedule (a copy of the built pipeline, scale 0.01) are the
+reference: the same days as one backfill give the same marts, and so does the full refresh that mends a mart built by
+an older model. The other drills start from their own copy of the built pipeline (day 0): a second writer knocking,
+dbt killed mid-build and the same day run again; PostgreSQL going down during the extract; the load killed
+mid-stream; a source column changing type. After each, the marts are compared and dbt's reconciliation tests
+(source keys and money against raw and the marts) must pass.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -46,17 +49,42 @@ from tidewater.orchestrate.sources import meltano_sources
 pytestmark = pytest.mark.drill
 
 
-def test_advanced_days_on_the_daily_schedule_load_incrementally_and_equal_a_backfill_and_a_full_refresh(
-    built: Built, tmp_path: Path
-) -> None:
-    """The days one by one as the daily schedule runs them (evaluated and launched as its daemon would), the same
-    days as one backfill from Dagster's CLI, and a full refresh: the same marts."""
-    settings = copy_data_folder(built.settings.data_dir, tmp_path / "one-by-one")
+@dataclass
+class Advanced:
+    """Two business days on from the built pipeline, one by one on the daily schedule (evaluated and launched as its
+    daemon would)."""
+
+    settings: Settings
+    raw_orders_before: int
+    fct_orders_in_elementary: dict[str, int]  # after each day's run, its row in Elementary's copy of the models
+    marts: dict[str, list[tuple[Any, ...]]]
+
+
+@pytest.fixture(scope="module")
+def advanced(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Advanced:
+    settings = copy_data_folder(built.settings.data_dir, tmp_path_factory.mktemp("advanced") / "data")
     raw_orders_before = scalar(settings, "select count(*) from raw_app.orders")
-    for day in ("2026-11-01", "2026-11-02"):
+    # Elementary's tables as an older package left them (day 1), then its copy of the project's metadata from an
+    # older project (day 2): each run must bring them up to date before its build.
+    stale = {
+        "2026-11-01": "update elementary.metadata set dbt_pkg_version = '0.0.1'",
+        "2026-11-02": "select 1",
+    }
+    in_elementary = {}
+    for day, make_stale in stale.items():
+        with warehouse.connect(settings.warehouse, read_only=False) as connection:
+            connection.execute(make_stale)
+            connection.execute("delete from elementary.dbt_models where name = 'fct_orders'")
+        (settings.data_dir / "elementary" / "uploaded-project.sha256").write_text("an older project")
         (request,) = daily_schedule_tick(settings)
         assert request["partition"] == day  # the next business day the sources have not reached
         assert execute(settings, "lifecycle", request["tags"])["success"]
+        in_elementary[day] = scalar(settings, "select count(*) from elementary.dbt_models where name = 'fct_orders'")
+    return Advanced(settings, raw_orders_before, in_elementary, mart_contents(settings))
+
+
+def test_advanced_days_on_the_daily_schedule_load_incrementally(advanced: Advanced) -> None:
+    settings = advanced.settings
     # The schedule passes no settings of its own: the folder's scale holds.
     assert json.loads((settings.data_dir / "run-parameters.json").read_text())["scale"] == 0.01
     assert scalar(settings, "select max(cast(ordered_at as date)) from marts.fct_orders") == date(2026, 11, 2)
@@ -64,7 +92,7 @@ def test_advanced_days_on_the_daily_schedule_load_incrementally_and_equal_a_back
 
     # Meltano's bookmarks: only what changed is extracted (a full re-extract would double the raw rows).
     source_orders = scalar(settings, "select count(*) from audit.source_keys where entity = 'orders'")
-    raw_orders_added = scalar(settings, "select count(*) from raw_app.orders") - raw_orders_before
+    raw_orders_added = scalar(settings, "select count(*) from raw_app.orders") - advanced.raw_orders_before
     assert 0 < raw_orders_added < 0.2 * source_orders
 
     # Hard deletes: tombstoned in raw, gone from the marts, recorded in the snapshot; soft deletes flagged.
@@ -99,13 +127,21 @@ def test_advanced_days_on_the_daily_schedule_load_incrementally_and_equal_a_back
         "and not e.is_bot and not e.is_malformed",
     )
     assert late, "no late event of an advanced day reached fct_sessions"
-    incremental = mart_contents(settings)
 
-    # The same two days as one backfill, with Dagster's own CLI (the UI launches the same single run).
+
+def test_each_run_brings_elementarys_tables_up_to_date(advanced: Advanced) -> None:
+    """An older package's tables are rebuilt (day 1), an older project's metadata uploaded again (day 2)."""
+    assert advanced.fct_orders_in_elementary == {"2026-11-01": 1, "2026-11-02": 1}
+    assert scalar(advanced.settings, "select dbt_pkg_version from elementary.metadata") != "0.0.1"
+
+
+def test_a_backfill_of_the_same_days_gives_the_same_marts(built: Built, advanced: Advanced, tmp_path: Path) -> None:
+    """The same two days as one backfill, with Dagster's own CLI (the UI launches the same single run), the docs and
+    the report left out as in the other runs the tests start."""
     backfilled = copy_data_folder(built.settings.data_dir, tmp_path / "backfill")
     result = subprocess.run(
         [str(BIN / "dagster"), "asset", "materialize", "--module-name", "tidewater.orchestrate.definitions",
-         "--select", "*", "--partition-range", "2026-11-01...2026-11-02"],
+         "--select", "not group:observability", "--partition-range", "2026-11-01...2026-11-02"],
         cwd=PROJECT_ROOT,
         env={**os.environ, **backfilled.env(), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
         capture_output=True,
@@ -116,11 +152,28 @@ def test_advanced_days_on_the_daily_schedule_load_incrementally_and_equal_a_back
     PostgresServer(backfilled.postgres_dir).stop()  # the backfill's run started it
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert_reconciled(backfilled)
-    assert_same_marts(mart_contents(backfilled), incremental)
+    assert_same_marts(mart_contents(backfilled), advanced.marts)
 
+
+def test_a_mart_built_by_an_older_model_stops_the_build_and_a_full_refresh_gives_the_same_marts(
+    advanced: Advanced, tmp_path: Path
+) -> None:
+    """fct_sessions as an older version of the model built it, without the column its incremental filter reads: the
+    build stops naming the model and the full refresh (not DuckDB's Binder Error). The full refresh mends it and
+    rebuilds from raw the marts the days built one by one."""
+    settings = copy_data_folder(advanced.settings.data_dir, tmp_path / "older")
+    with warehouse.connect(settings.warehouse, read_only=False) as con:
+        con.execute("alter table marts.fct_sessions drop column events_loaded_at")
+    result = run(settings)
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert (
+        "has no column events_loaded_at: it was built by an older version of fct_sessions. "
+        "Rebuild it once: `tidewater run --full-refresh`"
+    ) in result.stderr, result.stderr[-3000:]
+    assert "Binder Error" not in result.stderr
     ok(run(settings, "--full-refresh"))
     assert_reconciled(settings)
-    assert_same_marts(mart_contents(settings), incremental)
+    assert_same_marts(mart_contents(settings), advanced.marts)
 
 
 def test_a_second_writer_is_refused_and_a_rerun_after_dbt_was_killed_mid_build_changes_nothing(
@@ -209,26 +262,6 @@ def test_killing_the_load_mid_stream_loses_and_doubles_nothing(drill_folder: Set
     for table, key in (("orders", "order_id"), ("order_items", "order_item_id"), ("payments", "payment_id")):
         duplicated = rows(settings, f"select {key} from staging.stg_app__{table} group by 1 having count(*) > 1")
         assert not duplicated, (table, duplicated[:5])
-
-
-def test_a_mart_built_by_an_older_model_stops_the_build_asking_for_a_full_refresh(
-    built: Built, drill_folder: Settings
-) -> None:
-    """fct_sessions as an older version of the model built it, without the column its incremental filter reads: the
-    build stops naming the model and the full refresh (not DuckDB's Binder Error), and the full refresh mends it."""
-    settings = drill_folder
-    with warehouse.connect(settings.warehouse, read_only=False) as con:
-        con.execute("alter table marts.fct_sessions drop column events_loaded_at")
-    result = run(settings)
-    assert result.returncode != 0, result.stdout[-3000:]
-    assert (
-        "has no column events_loaded_at: it was built by an older version of fct_sessions. "
-        "Rebuild it once: `tidewater run --full-refresh`"
-    ) in result.stderr, result.stderr[-3000:]
-    assert "Binder Error" not in result.stderr
-    ok(run(settings, "--full-refresh"))
-    assert_reconciled(settings)
-    assert_same_marts(mart_contents(settings), mart_contents(built.settings))
 
 
 def test_a_source_column_that_changes_type_stops_the_build_with_one_clear_message(drill_folder: Settings) -> None:

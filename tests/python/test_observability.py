@@ -5,15 +5,17 @@ Elementary's schema change, is flagged on the day the app adds one: test_increme
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 from browser import render
 from conftest import Built
-from helpers import ok, tidewater_cli, webhook
+from helpers import BIN, ok, tidewater_cli, webhook
 
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.settings import Settings
+from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
 
 ANOMALY_SCALE = 0.1  # about 40 orders and 300 events a day: enough for the anomaly tests to mean something
 
@@ -55,6 +57,29 @@ def test_elementary_tables_fill_on_every_build(built: Built) -> None:
 
 
 @pytest.mark.e2e
+def test_elementary_tables_are_built_once_and_hold_the_projects_metadata(built: Built) -> None:
+    """Elementary's own models ran before the first build, not in it (they are not rebuilt on every run), and its
+    copy of the project's metadata has every model of the project."""
+    results = json.loads(built.settings.build_results_file.read_text())["results"]
+    assert not [r["unique_id"] for r in results if r["unique_id"].startswith("model.elementary.")]
+    assert "dbt run --select package:elementary" in (built.settings.logs_dir / "dbt-elementary-models.log").read_text()
+    manifest = json.loads((built.settings.dbt_target_dir / "manifest.json").read_text())
+    models = {
+        n["name"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["package_name"] == "tidewater"
+    }
+    with warehouse.connect(built.settings.warehouse) as connection:
+        uploaded = {
+            r[0]
+            for r in connection.execute(
+                "select name from elementary.dbt_models where package_name = 'tidewater'"
+            ).fetchall()
+        }
+    assert uploaded == models
+
+
+@pytest.mark.e2e
 def test_every_raw_table_has_a_schema_changes_test(built: Built) -> None:
     tests = _elementary_tests(built.settings)
     for table in (
@@ -90,6 +115,33 @@ def test_dbt_docs_render_with_models_and_tests(built: Built, tmp_path: Path) -> 
     assert (tmp_path / "docs.png").stat().st_size > 10_000
     assert "fct_orders" in dom and "order_revenue" in dom
     assert "One row per order" in dom  # the model's description, not an error page
+
+
+# -- source freshness, inside the build ---------------------------------------------------------------------
+
+
+@pytest.mark.drill
+def test_source_freshness_warns_past_warn_after_and_fails_past_error_after(drill_folder: Settings) -> None:
+    """The events loaded two days ago (warn_after 24 h), the landing files eight days ago (error_after 7 days): the
+    build's freshness tests, run here by plain `dbt test` as a user would, say so; every other source is fresh."""
+    with warehouse.connect(drill_folder.warehouse, read_only=False) as connection:
+        connection.execute("update raw_events.events set _sdc_batched_at = _sdc_batched_at - interval 2 day")
+        connection.execute("update raw_events.landing_files set _sdc_batched_at = _sdc_batched_at - interval 8 day")
+    result = subprocess.run(
+        [str(BIN / "dbt"), "test", "--select", "test_name:is_fresh"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **drill_folder.env()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout[-3000:]  # an error-level test failed
+    results = json.loads((drill_folder.dbt_target_dir / "run_results.json").read_text())["results"]
+    statuses = {r["unique_id"].split(".")[2]: r["status"] for r in results}
+    assert statuses.pop("source_is_fresh_events_events_") == "warn"
+    assert statuses.pop("source_is_fresh_events_landing_files_") == "fail"
+    assert len(statuses) == 6 and set(statuses.values()) == {"pass"}, statuses
 
 
 # -- alerts ---------------------------------------------------------------------------------------------
