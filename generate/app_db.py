@@ -606,10 +606,10 @@ def build_app_data(config: GenerationConfig) -> AppData:
         payments=tuple(payments),
         signup_order_ids=frozenset(signup_ids),
     )
-    if config.anomaly == "half_orders_day":
-        return _without_half_of_the_last_day(data)
-    if config.anomaly == "new_column":
-        return replace(data, gift_messages=_gift_messages(config, data.orders))
+    if "half_orders_day" in config.anomalies:
+        data = _without_half_of_the_last_day(data)
+    if "new_column" in config.anomalies:
+        data = replace(data, gift_messages=_gift_messages(config, data.orders))
     return data
 
 
@@ -789,11 +789,12 @@ def copy_payloads(data: AppData) -> dict[str, str]:
 
 
 def table_ddl(anomaly: str | None = None) -> dict[str, str]:
-    """Column definitions per table for a generation (TABLE_DDL, plus the column an anomaly adds)."""
+    """Column definitions per table for a generation (TABLE_DDL, plus the columns its anomalies add)."""
     ddl = dict(TABLE_DDL)
-    if anomaly in ANOMALY_COLUMNS:
-        table, column = ANOMALY_COLUMNS[anomaly]
-        ddl[table] = f"{ddl[table]},\n        {column}"
+    for name in anomaly.split("+") if anomaly else ():
+        if name in ANOMALY_COLUMNS:
+            table, column = ANOMALY_COLUMNS[name]
+            ddl[table] = f"{ddl[table]},\n        {column}"
     return ddl
 
 

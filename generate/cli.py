@@ -10,7 +10,7 @@ import click
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
 
-from .config import ANOMALIES, GenerationConfig
+from .config import ANOMALIES, GenerationConfig, combined_anomaly
 
 
 def _where(conninfo: str) -> str:
@@ -46,8 +46,10 @@ def _database(settings: Settings, pg_url: str | None) -> str:
 @click.option(
     "--anomaly",
     type=click.Choice(ANOMALIES),
-    help="Inject one deliberate anomaly for the observability tests: half_orders_day (half the orders of the last "
-    "day never happened), new_column (orders.gift_message appears), bot_spike (10x bot traffic on the last day).",
+    multiple=True,
+    help="Inject a deliberate anomaly for the observability tests (repeat for several): half_orders_day (half the "
+    "orders of the last day never happened), new_column (orders.gift_message appears), bot_spike (10x bot traffic on "
+    "the last day).",
 )
 @click.option(
     "--landing-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the data folder's landing/."
@@ -63,7 +65,7 @@ def generate(
     settings: Settings,
     scale: float,
     seed: int,
-    anomaly: str | None,
+    anomaly: tuple[str, ...],
     landing_dir: Path | None,
     pg_url: str | None,
     skip_db: bool,
@@ -74,7 +76,7 @@ def generate(
     from .run import generate as generate_sources
 
     try:
-        config = GenerationConfig(seed=seed, scale=scale, anomaly=anomaly)
+        config = GenerationConfig(seed=seed, scale=scale, anomaly=combined_anomaly(anomaly))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     landing = landing_dir or settings.landing_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +26,12 @@ MS_PER_DAY = 86_400_000
 ANOMALIES = ("half_orders_day", "new_column", "bot_spike")
 
 
+def combined_anomaly(names: Iterable[str]) -> str | None:
+    """Several anomalies as GenerationConfig's one `anomaly` value ("a+b", in ANOMALIES' order; None for none)."""
+    chosen = set(names)
+    return "+".join(name for name in ANOMALIES if name in chosen) or None
+
+
 def _scaled(base: int, scale: float, floor: int) -> int:
     return max(floor, round(base * scale))
 
@@ -33,8 +40,9 @@ def _scaled(base: int, scale: float, floor: int) -> int:
 class GenerationConfig:
     """What to generate. The same config always produces byte-identical files and identical rows.
 
-    `anomaly` (None or one of ANOMALIES) injects one deliberate anomaly; everything it does not touch is
-    identical to the generation without it (its random streams are separate).
+    `anomaly` (None, one of ANOMALIES, or several joined by "+", e.g. "half_orders_day+bot_spike") injects
+    deliberate anomalies; everything they do not touch is identical to the generation without them (their random
+    streams are separate).
     """
 
     seed: int = 42
@@ -52,8 +60,18 @@ class GenerationConfig:
             raise ValueError("start and end must be timezone-aware (UTC)")
         if self.end - self.start < timedelta(days=7):
             raise ValueError("the window must span at least 7 days")
-        if self.anomaly is not None and self.anomaly not in ANOMALIES:
-            raise ValueError(f"anomaly must be one of {', '.join(ANOMALIES)} (or none), got {self.anomaly!r}")
+        if self.anomaly is not None and (
+            not isinstance(self.anomaly, str)
+            or not set(self.anomaly.split("+")) <= set(ANOMALIES)
+            or len(set(self.anomaly.split("+"))) != len(self.anomaly.split("+"))
+        ):
+            raise ValueError(
+                f"anomaly must be one of {', '.join(ANOMALIES)}, several joined by '+' (or none), got {self.anomaly!r}"
+            )
+
+    @property
+    def anomalies(self) -> tuple[str, ...]:
+        return tuple(self.anomaly.split("+")) if self.anomaly else ()
 
     # -- the window ---------------------------------------------------------------------------------
     @property

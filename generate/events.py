@@ -218,7 +218,7 @@ class _Planner:
                 device = self.new_device()
                 self.visitors.append(device)
             self.add(anchor, _BROWSE, n, (device, customer_id, channel))
-        if config.anomaly == "bot_spike":
+        if "bot_spike" in config.anomalies:
             self._plan_bot_spike()
         self.sessions.sort()
         return self.sessions

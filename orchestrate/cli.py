@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from tidewater.generate.advance import SCHEMA_CHANGE_DAY
-from tidewater.generate.config import ANOMALIES
+from tidewater.generate.config import ANOMALIES, combined_anomaly
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
 
@@ -27,7 +27,7 @@ def cli(context: click.Context, data_dir: Path | None) -> None:
 pass_settings = click.make_pass_decorator(Settings)
 
 
-@cli.command(help="The whole lifecycle: PostgreSQL, generate, extract+load, dbt build, freshness, docs, report.")
+@cli.command(help="The whole lifecycle: PostgreSQL, generate, extract+load, dbt build with freshness, docs, report.")
 @click.option(
     "--scale", type=float, help="1 = 10k customers, 100k orders, 1M events (default: the data folder's, else 1)."
 )
@@ -36,7 +36,8 @@ pass_settings = click.make_pass_decorator(Settings)
 @click.option(
     "--anomaly",
     type=click.Choice(ANOMALIES),
-    help="Inject one deliberate anomaly into the sources (to see the observability tests flag it).",
+    multiple=True,
+    help="Inject a deliberate anomaly into the sources (to see the observability tests flag it); repeat for several.",
 )
 @click.option(
     "--days",
@@ -60,7 +61,7 @@ def run(
     scale: float | None,
     seed: int | None,
     no_docs: bool,
-    anomaly: str | None,
+    anomaly: tuple[str, ...],
     days: int,
     full_refresh: bool,
     schema_change_day: int,
@@ -72,7 +73,7 @@ def run(
         seed=seed,
         scale=scale,
         docs=not no_docs,
-        anomaly=anomaly,
+        anomaly=combined_anomaly(anomaly),
         days=days,
         full_refresh=full_refresh,
         schema_change_day=schema_change_day,

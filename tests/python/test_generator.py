@@ -18,7 +18,7 @@ import pytest
 
 from tidewater.generate import GenerationConfig, build_app_data, generate
 from tidewater.generate.app_db import AppData, copy_payloads, fingerprint
-from tidewater.generate.config import ANOMALIES
+from tidewater.generate.config import ANOMALIES, combined_anomaly
 from tidewater.generate.draws import Weighted, below, choice, randint
 from tidewater.generate.events import EVENT_KEYS
 from tidewater.generate.spreadsheet import CSV_HEADER
@@ -507,12 +507,29 @@ def _on_last_day(rows: tuple) -> list:
 
 
 def test_anomaly_must_be_known() -> None:
-    assert GenerationConfig().anomaly is None
+    assert GenerationConfig().anomaly is None and GenerationConfig().anomalies == ()
     for name in ANOMALIES:
-        assert GenerationConfig(anomaly=name).anomaly == name
-    for wrong in ("", "half_orders", "BOT_SPIKE", 1):
+        assert GenerationConfig(anomaly=name).anomalies == (name,)
+    both = GenerationConfig(anomaly=combined_anomaly(["bot_spike", "half_orders_day"]))
+    assert both.anomaly == "half_orders_day+bot_spike" and both.anomalies == ("half_orders_day", "bot_spike")
+    assert combined_anomaly([]) is None
+    for wrong in ("", "half_orders", "BOT_SPIKE", 1, "bot_spike+bot_spike", "bot_spike+", "bot_spike+nope"):
         with pytest.raises(ValueError, match="anomaly"):
             GenerationConfig(anomaly=wrong)  # type: ignore[arg-type]
+
+
+def test_anomalies_together_do_what_each_does_alone(anomaly_run: Callable[[str], tuple[AppData, Path]]) -> None:
+    """Half the last day's orders and the bot spike in one generation: the rows of the first, the bots of the
+    second (the observability drill injects both in one run)."""
+    both, both_landing = anomaly_run("half_orders_day+bot_spike")
+    halved, halved_landing = anomaly_run("half_orders_day")
+    _, spiked_landing = anomaly_run("bot_spike")
+    assert both.tables() == halved.tables()
+
+    def bots(landing_dir: Path) -> set[str]:
+        return {e["event_id"] for folder, e in _parsed_events(landing_dir)[0] if folder == LAST_DAY and _is_bot(e)}
+
+    assert bots(both_landing) == bots(spiked_landing) > bots(halved_landing)
 
 
 @pytest.mark.parametrize("anomaly", ANOMALIES)
