@@ -60,11 +60,8 @@ class GenerationConfig:
             raise ValueError("start and end must be timezone-aware (UTC)")
         if self.end - self.start < timedelta(days=7):
             raise ValueError("the window must span at least 7 days")
-        if self.anomaly is not None and (
-            not isinstance(self.anomaly, str)
-            or not set(self.anomaly.split("+")) <= set(ANOMALIES)
-            or len(set(self.anomaly.split("+"))) != len(self.anomaly.split("+"))
-        ):
+        names = self.anomaly.split("+") if isinstance(self.anomaly, str) else [self.anomaly]
+        if self.anomaly is not None and (not set(names) <= set(ANOMALIES) or len(set(names)) != len(names)):
             raise ValueError(
                 f"anomaly must be one of {', '.join(ANOMALIES)}, several joined by '+' (or none), got {self.anomaly!r}"
             )

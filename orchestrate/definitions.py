@@ -2,7 +2,8 @@
 (`tidewater run`) runs the `lifecycle` job in-process, without a daemon.
 
     sources/*  ->  raw_*/* (Meltano)  ->  audit/* (reconciliation snapshot)  ->  dbt: reference, staging,
-    intermediate, marts, snapshots, metrics (tests as checks)  ->  observability/* (freshness, docs, report, alerts)
+    intermediate, marts, snapshots, metrics (tests, the sources' freshness too, as checks)  ->  observability/* (docs,
+    report, alerts)
     ->  serving (serve/assets.py)
 """
 
@@ -60,8 +61,8 @@ lifecycle = define_asset_job(
     selection=AssetSelection.assets(*assets),
     partitions_def=business_days,
     hooks={alert_on_failure},
-    description="The whole lifecycle for a business day (or a range): generate, extract+load, reconcile, build, "
-    "freshness, docs, report.",
+    description="The whole lifecycle for a business day (or a range): generate, extract+load, reconcile, build "
+    "(freshness included), docs, report.",
 )
 load_and_build = define_asset_job(
     "load_and_build",
