@@ -3,6 +3,8 @@ then so a person knows it is alive, and on failure one error naming the tool, it
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Sequence
@@ -12,11 +14,30 @@ from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import PROJECT_ROOT
 
 PROGRESS_EVERY_SECONDS = 15.0
+# How long a stopped tool gets to end by itself (SIGTERM) before it is killed.
+GRACE_SECONDS = 10.0
+
+
+def stop_process_group(process: subprocess.Popen[str]) -> None:
+    """End a tool started in a session of its own, and everything it started (Meltano's tap and loader): SIGTERM
+    to its whole process group, SIGKILL to what is left after the grace period."""
+    for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, GRACE_SECONDS)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def run_logged(command: Sequence[str], *, env: dict[str, str], log_file: Path, label: str) -> None:
     """Run a command with `env` as its whole environment and its output in `log_file`; while it writes, a line every
-    few seconds says it is alive. On failure: the error lines and the log's path, as one TidewaterError."""
+    few seconds says it is alive. On failure: the error lines and the log's path, as one TidewaterError. If the step
+    is stopped (Ctrl-C, SIGTERM, a run terminated from the UI), the tool and everything it started end with it: left
+    alone they would go on loading into the warehouse, without the run's lock."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     started = last = time.monotonic()
     tail: list[str] = []
@@ -28,16 +49,21 @@ def run_logged(command: Sequence[str], *, env: dict[str, str], log_file: Path, l
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group: stopping it reaches the processes it starts
         )
         assert process.stdout is not None
-        for line in process.stdout:
-            log.write(line)
-            log.flush()  # the log is what a user tails during a long step
-            tail = [*tail, line.rstrip()][-200:]
-            if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
-                last = time.monotonic()
-                print(f"    ... {label} ({last - started:.0f} s)", flush=True)
-        returncode = process.wait()
+        try:
+            for line in process.stdout:
+                log.write(line)
+                log.flush()  # the log is what a user tails during a long step
+                tail = [*tail, line.rstrip()][-200:]
+                if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
+                    last = time.monotonic()
+                    print(f"    ... {label} ({last - started:.0f} s)", flush=True)
+            returncode = process.wait()
+        except BaseException:
+            stop_process_group(process)
+            raise
     if returncode != 0:
         words = ("ERROR", "Error", "error", "Exception")
         errors = [i for i, line in enumerate(tail) if any(word in line for word in words)]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from tidewater.generate.advance import SCHEMA_CHANGE_DAY, recorded_days_advanced
 from tidewater.generate.config import GenerationConfig
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import dbt, warehouse
+from tidewater.orchestrate.commands import GRACE_SECONDS
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.partitions import partition_key
 from tidewater.orchestrate.settings import Settings
@@ -111,10 +113,34 @@ def run(
         was_running = server.is_running()
         try:
             return _execute(settings, dagster, seed, scale, docs, anomaly, days, full_refresh, schema_change_day)
+        except BaseException:  # a failure, Ctrl-C or SIGTERM (cli.py)
+            _stop_what_this_run_started()
+            raise
         finally:
             if not was_running and server.is_running():
                 server.stop()
                 print("==> PostgreSQL stopped", flush=True)
+
+
+def _stop_what_this_run_started() -> None:
+    """A stopped run (Ctrl-C, SIGTERM) stops every process it started that is still alive: a step's Meltano or dbt
+    left running would go on writing the warehouse without the run's lock."""
+    import psutil
+
+    def multiprocessing_helper(process: psutil.Process) -> bool:
+        # The forkserver and resource tracker end with this process; stopped first, they print tracebacks.
+        with contextlib.suppress(psutil.Error):
+            return any(name in " ".join(process.cmdline()) for name in ("resource_tracker", "forkserver import main"))
+        return True
+
+    children = [child for child in psutil.Process().children(recursive=True) if not multiprocessing_helper(child)]
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.terminate()
+    _, alive = psutil.wait_procs(children, timeout=GRACE_SECONDS)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
 
 
 def _execute(

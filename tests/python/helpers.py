@@ -65,17 +65,17 @@ def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[
 
 
 def start_run(settings: Settings, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """A `tidewater run` in the background, in its own process group (so that kill -9 reaches its children)."""
+    """A `tidewater run` in the background, in its own process group (so that kill -9 reaches its children). No
+    --scale: a drill's folder is a copy of a built one, whose scale holds."""
     return subprocess.Popen(
-        [str(BIN / "tidewater"), "--data-dir", str(settings.data_dir), "run", "--scale", str(TEST_SCALE), "--no-docs",
-         *args],
+        [str(BIN / "tidewater"), "--data-dir", str(settings.data_dir), "run", "--no-docs", *args],
         cwd=PROJECT_ROOT,
         env=_env(extra_env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
 
 
 def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], what: str, timeout: float = 600) -> None:

@@ -20,11 +20,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 import pytest
 from conftest import Built
 from helpers import (
     BIN,
+    TEST_SCALE,
     assert_reconciled,
     assert_same_marts,
     build_results,
@@ -233,10 +235,28 @@ def test_postgres_down_during_extract_fails_clearly_keeps_the_bookmark_and_the_n
     )
 
 
-def test_killing_the_load_mid_stream_loses_and_doubles_nothing(drill_folder: Settings) -> None:
+def _processes_of(data_dir: Path) -> list[str]:
+    """Processes still alive that work on this data folder (its PostgreSQL, a Meltano, a tap or loader, dbt)."""
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline", "environ"]):
+        if process.info["pid"] == os.getpid():
+            continue
+        seen = (
+            " ".join(process.info["cmdline"] or [])
+            + " "
+            + (process.info["environ"] or {}).get("TIDEWATER_DATA_DIR", "")
+        )
+        if str(data_dir) in seen:
+            found.append(f"{process.info['pid']}: {' '.join(process.info['cmdline'] or [])[:200]}")
+    return found
+
+
+def test_stopping_the_run_mid_load_stops_all_it_started_and_loses_and_doubles_nothing(drill_folder: Settings) -> None:
+    """SIGTERM to the run alone (what a container's stop sends; Ctrl-C reaches the whole group): it stops its loads
+    and PostgreSQL and leaves no process behind, then a rerun loses and doubles nothing. No --scale: the folder's."""
     settings = drill_folder
     events_log = settings.logs_dir / "el-tap-landing-zone.log"
-    # Batches of 2 lines from the tap, merged one by one by the loader: the kill lands between two merges.
+    # Batches of 2 lines from the tap, merged one by one by the loader: the stop lands between two merges.
     started = start_run(
         settings,
         "--days",
@@ -245,9 +265,16 @@ def test_killing_the_load_mid_stream_loses_and_doubles_nothing(drill_folder: Set
     )
     since = time.time()
     wait_for(lambda: log_lines(events_log, since, "Loading ") >= 2, started, "two event batches")
-    os.killpg(started.pid, signal.SIGKILL)
-    started.communicate()
-    PostgresServer(settings.postgres_dir).stop()  # the run's PostgreSQL, if kill -9 left it running
+    os.kill(started.pid, signal.SIGTERM)
+    out, err = started.communicate(timeout=120)
+    assert started.returncode != 0, out[-2000:]
+    assert "Traceback" not in err, err[-3000:]
+    deadline = time.monotonic() + 30
+    while (left := _processes_of(settings.data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert left == [], "the stopped run left these running:\n" + "\n".join(left)
+    assert not PostgresServer(settings.postgres_dir).is_running()
+    assert json.loads((settings.data_dir / "run-parameters.json").read_text())["scale"] == TEST_SCALE
 
     landed_lines = sum(
         1 for path in (settings.landing_dir / "events").glob("*/*.jsonl") for line in path.open("rb") if line.strip()
