@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -17,23 +19,40 @@ from tidewater.orchestrate.errors import TidewaterError
 READ_ONLY_VARIABLE = "TIDEWATER_WAREHOUSE_READ_ONLY"
 
 
+def held_by_another_process(path: Path, *, read_only: bool) -> bool:
+    """Whether another process holds a lock on the file that stops this one opening it (read-only: any writer;
+    read-write: anyone). Asked of the operating system, where DuckDB takes its locks (fcntl), not read from DuckDB's
+    message: its IO errors all have one type, and a damaged file's "in block at location" also says "lock"."""
+    try:
+        fd = os.open(path, os.O_RDONLY if read_only else os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, (fcntl.LOCK_SH if read_only else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EAGAIN):
+            return True
+        raise
+    finally:
+        # Closing drops this process's locks on the file: it holds none, its own connect has just failed.
+        os.close(fd)
+    return False
+
+
 @contextmanager
 def connect(path: Path, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, turning DuckDB's errors about missing or locked files into one clear line."""
+    """Open the warehouse, turning DuckDB's errors about a missing, locked or damaged file into one clear line."""
     if read_only and not path.exists():
         raise TidewaterError(f"warehouse not found: {path} (run `make run` to build it)")
     try:
         connection = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
-        message = str(exc)
-        if "lock" in message.lower():
-            holder = (
-                message.split("Conflicting lock is held in", 1)[-1].strip().rstrip(".")
-                if ("Conflicting lock" in message)
-                else "another process"
-            )
+        if held_by_another_process(path, read_only=read_only):
+            # DuckDB names the holder (program and PID) when it can; only shown, never used to classify.
+            message = str(exc).splitlines()[0]
+            holder = message.partition("Conflicting lock is held in ")[2].strip().rstrip(".") or "another process"
             raise TidewaterError(f"warehouse is locked by another run: {path} (held by {holder})") from exc
-        raise TidewaterError(f"cannot open the warehouse {path}: {message.splitlines()[0]}") from exc
+        raise TidewaterError(f"cannot open the warehouse {path}: {str(exc).splitlines()[0]}") from exc
     try:
         yield connection
     finally:

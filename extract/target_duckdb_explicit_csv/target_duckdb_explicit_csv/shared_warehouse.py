@@ -9,6 +9,8 @@ locked waits and tries again, up to `wait_seconds`, then stops with the reason.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import time
 from collections.abc import Callable
@@ -36,8 +38,23 @@ def wait_seconds_from_environment() -> float:
         raise WarehouseBusyError(f"{WAIT_SECONDS_VARIABLE} must be a number of seconds, got {text!r}") from None
 
 
-def is_lock_conflict(error: Exception) -> bool:
-    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+def is_lock_conflict(error: Exception, path: str) -> bool:
+    """Whether the connect failed because another process holds the file: asked of the operating system, where
+    DuckDB takes its locks (fcntl). DuckDB's message cannot tell: every IO error has one type, and a damaged file's
+    "in block at location" says "lock" too (waiting would not mend it)."""
+    if not isinstance(error, duckdb.IOException):
+        return False
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as probe:
+        return probe.errno in (errno.EACCES, errno.EAGAIN)
+    finally:
+        os.close(fd)  # drops this process's locks on the file: it holds none, its connect has just failed
+    return False
 
 
 class SharedWarehouseConnection:
@@ -64,7 +81,7 @@ class SharedWarehouseConnection:
                 break
             except duckdb.Error as error:
                 waited = time.monotonic() - started
-                if not is_lock_conflict(error):
+                if not is_lock_conflict(error, self._label):
                     raise
                 if waited >= self._wait_seconds:
                     raise WarehouseBusyError(

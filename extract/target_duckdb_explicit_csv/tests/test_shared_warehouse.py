@@ -41,3 +41,20 @@ def test_loaders_wait_their_turn_on_the_warehouse_and_give_up_with_the_reason(tm
     assert not out.strip(), "a loader that loaded nothing emitted state"
     with duckdb.connect(str(wh), read_only=True) as connection:
         assert connection.execute("select count(*) from raw.things").fetchone() == (2,)
+
+
+def test_a_damaged_warehouse_stops_the_loader_at_once_with_duckdbs_reason(tmp_path: Path) -> None:
+    """Only a lock held by another process is worth waiting for. A damaged file's error ("... in block at location")
+    also says "lock", but waiting would not mend it: the loader stops at once with DuckDB's reason."""
+    wh = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(wh)) as connection:
+        connection.execute("create table filler as select range as i from range(100000)")
+    damaged = bytearray(wh.read_bytes())
+    damaged[8192 : 8192 + 65536] = b"A" * 65536  # the first data block: its checksum no longer matches
+    wh.write_bytes(bytes(damaged))
+    batch = things_batch(tmp_path, [{"thing_id": 1, "name": "a"}])
+    state = {"type": "STATE", "value": {"bookmarks": {"things": {"replication_key_value": 1}}}}
+    out, err = start_loader(tmp_path, [THINGS_SCHEMA, batch, state], wait_seconds=600).communicate(timeout=300)
+    assert "Corrupt database file" in err and "in block at location" in err, err[-3000:]
+    assert "stayed locked" not in err
+    assert not out.strip(), "a loader that loaded nothing emitted state"
