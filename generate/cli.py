@@ -10,7 +10,7 @@ import click
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
 
-from .config import ANOMALIES, GenerationConfig, combined_anomaly
+from .config import ANOMALIES, GenerationConfig, combined_anomaly, folder_generation
 
 
 def _where(conninfo: str) -> str:
@@ -40,9 +40,25 @@ def _database(settings: Settings, pg_url: str | None) -> str:
     return server.connection().conninfo
 
 
+def _refuse_a_second_generation(settings: Settings, config: GenerationConfig) -> None:
+    """Sources of another seed or scale over a folder whose warehouse holds the old ones would mix the two: the
+    loads are incremental, so raw would hold part of each and the reconciliation would fail with no word of why."""
+    recorded = settings.recorded_generation()
+    wanted = {"seed": config.seed, "scale": config.scale}
+    if recorded and recorded != wanted and settings.warehouse.exists():
+        raise TidewaterError(
+            f"this data folder holds sources of seed {recorded['seed']} scale {recorded['scale']}, and a warehouse "
+            f"loaded from them; generating seed {config.seed} scale {config.scale} over them would mix the two. "
+            f"`tidewater run --seed {config.seed} --scale {config.scale}` starts the folder over, or give another "
+            "--data-dir"
+        )
+
+
 @click.command(help=__doc__)
-@click.option("--scale", type=float, default=1.0, show_default=True, help="1 = 10k customers, 100k orders.")
-@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--scale", type=float, help="1 = 10k customers, 100k orders (default: the data folder's sources', else 1)."
+)
+@click.option("--seed", type=int, help="Random seed (default: the data folder's sources', else 42).")
 @click.option(
     "--anomaly",
     type=click.Choice(ANOMALIES),
@@ -63,8 +79,8 @@ def _database(settings: Settings, pg_url: str | None) -> str:
 @click.pass_obj
 def generate(
     settings: Settings,
-    scale: float,
-    seed: int,
+    scale: float | None,
+    seed: int | None,
     anomaly: tuple[str, ...],
     landing_dir: Path | None,
     pg_url: str | None,
@@ -76,10 +92,12 @@ def generate(
     from .run import generate as generate_sources
 
     try:
-        config = GenerationConfig(seed=seed, scale=scale, anomaly=combined_anomaly(anomaly))
+        config = folder_generation(settings, seed, scale, combined_anomaly(anomaly))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     landing = landing_dir or settings.landing_dir
+    if landing_dir is None:
+        _refuse_a_second_generation(settings, config)
     conninfo = None if skip_db else _database(settings, pg_url or settings.pg_url)
     try:
         if conninfo is not None:  # fail fast, before minutes of generation
@@ -93,5 +111,7 @@ def generate(
         raise TidewaterError(f"PostgreSQL refused the load at {_where(conninfo or '')}: {reason}") from None
     except OSError as exc:
         raise TidewaterError(f"cannot write the landing zone {landing}: {exc}") from None
+    if landing_dir is None:
+        settings.record_generation(config.seed, config.scale)
     for line in summary.lines():
         click.echo(line)

@@ -6,6 +6,10 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tidewater.orchestrate.settings import Settings
 
 WINDOW_START = datetime(2025, 11, 1, 0, 0, 0, tzinfo=UTC)
 WINDOW_END = datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC)
@@ -122,3 +126,17 @@ class GenerationConfig:
     def stream_seed(self, name: str) -> str:
         """Seed for one independent random stream (str seeds hash with SHA-512: stable across versions)."""
         return f"tidewater:{self.seed}:{name}"
+
+
+def folder_generation(
+    settings: Settings, seed: int | None, scale: float | None, anomaly: str | None = None
+) -> GenerationConfig:
+    """What to generate into a data folder: the seed and scale given, else the ones its sources were generated with,
+    else the defaults. Raises ValueError for settings the generator refuses."""
+    recorded = settings.recorded_generation()
+    defaults = GenerationConfig()
+    return GenerationConfig(
+        seed=seed if seed is not None else recorded.get("seed", defaults.seed),
+        scale=scale if scale is not None else recorded.get("scale", defaults.scale),
+        anomaly=anomaly,
+    )

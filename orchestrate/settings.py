@@ -8,6 +8,7 @@ Where things live follows from the data folder: everything generated goes under 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -101,6 +102,19 @@ class Settings(BaseSettings):
     def is_default(self) -> bool:
         """The project's own data folder (not a test's or a bench's)."""
         return self.data_dir == (PROJECT_ROOT / "data").resolve()
+
+    @property
+    def generation_file(self) -> Path:
+        """The seed and scale the folder's sources were generated with (its warehouse was loaded from them)."""
+        return self.data_dir / "run-parameters.json"
+
+    def recorded_generation(self) -> dict[str, Any]:
+        """{"seed": ..., "scale": ...} of the folder's sources, or {} before the first generation."""
+        return json.loads(self.generation_file.read_text()) if self.generation_file.exists() else {}
+
+    def record_generation(self, seed: int, scale: float) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.generation_file.write_text(json.dumps({"seed": seed, "scale": scale}) + "\n")
 
     @property
     def postgres_dir(self) -> Path:

@@ -1,7 +1,6 @@
 """The source systems: the generator writes them (a year of history), then moves them on to the business day being
 materialized. One asset per system, so the graph starts where the data starts."""
 
-import json
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -10,13 +9,11 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, Material
 
 from tidewater.generate import GenerationConfig, generate
 from tidewater.generate import advance as time_moves
+from tidewater.generate.config import folder_generation
 from tidewater.orchestrate.app_database import AppDatabase
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.partitions import business_days, day_index, one_run
 from tidewater.orchestrate.settings import Settings
-
-DEFAULT_SEED = 42
-DEFAULT_SCALE = 1.0
 
 # What the generator writes, by the name the warehouse gives each source (raw_<name>, meltano/*.meltano.yml).
 SYSTEMS = {
@@ -46,12 +43,8 @@ class SourcesConfig(Config):
 
 
 def generation_config(settings: Settings, config: SourcesConfig) -> GenerationConfig:
-    record = settings.data_dir / "run-parameters.json"
-    previous = json.loads(record.read_text()) if record.exists() else {}
-    seed = config.seed if config.seed is not None else previous.get("seed", DEFAULT_SEED)
-    scale = config.scale if config.scale is not None else previous.get("scale", DEFAULT_SCALE)
     try:
-        return GenerationConfig(seed=seed, scale=scale, anomaly=config.anomaly)
+        return folder_generation(settings, config.seed, config.scale, config.anomaly)
     except ValueError as exc:
         raise TidewaterError(f"invalid generation settings: {exc}") from exc
 
@@ -59,10 +52,9 @@ def generation_config(settings: Settings, config: SourcesConfig) -> GenerationCo
 def reset_if_parameters_changed(settings: Settings, generation: GenerationConfig, log: Any) -> None:
     """A new seed or scale makes different sources: start the warehouse and the load state from scratch, so no row
     of the old sources lingers. The same seed and scale keep everything (a rerun changes nothing)."""
-    record = settings.data_dir / "run-parameters.json"
     wanted = {"seed": generation.seed, "scale": generation.scale}
-    if record.exists() and json.loads(record.read_text()) != wanted:
-        previous = json.loads(record.read_text())
+    previous = settings.recorded_generation()
+    if previous and previous != wanted:
         log.info(
             f"sources change (seed {previous['seed']} scale {previous['scale']} -> seed {generation.seed} "
             f"scale {generation.scale}): clearing the landing zone, the warehouse and Meltano's state"
@@ -71,8 +63,7 @@ def reset_if_parameters_changed(settings: Settings, generation: GenerationConfig
             shutil.rmtree(path, ignore_errors=True)
         for path in (settings.warehouse, settings.warehouse.with_name(settings.warehouse.name + ".wal")):
             path.unlink(missing_ok=True)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(wanted) + "\n")
+    settings.record_generation(generation.seed, generation.scale)
 
 
 @multi_asset(
