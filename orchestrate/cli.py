@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -185,6 +186,9 @@ _add_stage_commands()
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM (a killed container, `kill`) stops a command as Ctrl-C does: through its cleanup (PostgreSQL stopped,
+    # the tools it started stopped), not mid-step with its children orphaned.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         result = cli.main(args=argv, prog_name="tidewater", standalone_mode=False)
     except TidewaterError as exc:
@@ -196,7 +200,22 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, click.Abort):
         click.echo("interrupted", err=True)
         return 130
+    except Exception as exc:
+        if not _from_a_data_system(exc):
+            raise  # a bug in Tidewater itself: its traceback is what a report needs
+        # A database's or the file system's error that no command turned into a TidewaterError: still one line,
+        # named by the error's type.
+        first = (str(exc).strip().splitlines() or [""])[0]
+        click.echo(f"error: {type(exc).__module__.split('.')[0]}.{type(exc).__name__}: {first}", err=True)
+        return 2
     return result if isinstance(result, int) else 0
+
+
+def _from_a_data_system(exc: Exception) -> bool:
+    import duckdb
+    import psycopg
+
+    return isinstance(exc, psycopg.Error | duckdb.Error | OSError)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from pathlib import Path
@@ -10,9 +11,11 @@ from pathlib import Path
 import duckdb
 from helpers import BIN, TEST_SCALE, meltano_run_alone, tidewater_cli
 
+from tidewater.generate.config import GenerationConfig
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.settings import PROJECT_ROOT
+from tidewater.orchestrate.assets.sources import reset_if_parameters_changed
+from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
 
 
 def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -87,3 +90,59 @@ def test_plain_dbt_build_on_an_empty_warehouse_says_what_to_do(tmp_path: Path) -
     assert result.returncode != 0
     assert "has no raw data for raw_app.customers" in result.stdout
     assert "Load the sources first" in result.stdout
+
+
+def test_damaged_warehouse_is_named_as_damaged_not_as_locked(tmp_path: Path) -> None:
+    """DuckDB's error for a damaged file says "in block at location": an error read by substring called it locked."""
+    path = tmp_path / "data" / "warehouse" / "tidewater.duckdb"
+    path.parent.mkdir(parents=True)
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create table filler as select range as i from range(100000)")
+    damaged = bytearray(path.read_bytes())
+    damaged[8192 : 8192 + 65536] = b"A" * 65536  # the first data block: its checksum no longer matches
+    path.write_bytes(bytes(damaged))
+    line = _one_error_line(tidewater_cli("summary", data_dir=tmp_path / "data"))
+    assert f"cannot open the warehouse {path}: IO Error: Corrupt database file" in line, line
+    assert "locked" not in line
+
+
+def test_the_run_lock_survives_a_change_of_scale_and_a_second_run_is_refused(tmp_path: Path) -> None:
+    """A run at another scale clears the folder's sources and warehouse: not its lock, which the run holds."""
+    settings = Settings.load(tmp_path / "data")
+    settings.record_generation(42, 1.0)
+    settings.warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.warehouse)):
+        pass
+    with warehouse.run_lock(settings.warehouse, "the first run"):
+        reset_if_parameters_changed(settings, GenerationConfig(seed=42, scale=TEST_SCALE), logging.getLogger())
+        assert not settings.warehouse.exists() and settings.recorded_generation()["scale"] == TEST_SCALE
+        line = _one_error_line(tidewater_cli("run", data_dir=settings.data_dir))
+    assert "warehouse is locked by another run" in line and "the first run" in line, line
+
+
+def test_generating_another_scale_over_a_loaded_folder_is_refused_naming_both(tmp_path: Path) -> None:
+    """The README's step by step at another scale would load part of each generation (the loads are incremental)."""
+    settings = Settings.load(tmp_path / "data")
+    settings.record_generation(42, 1.0)
+    settings.warehouse.parent.mkdir(parents=True)
+    settings.warehouse.touch()
+    line = _one_error_line(tidewater_cli("generate", "--scale", "0.1", "--skip-db", data_dir=settings.data_dir))
+    assert "holds sources of seed 42 scale 1.0" in line and "seed 42 scale 0.1" in line, line
+    assert "`tidewater run --seed 42 --scale 0.1` starts the folder over" in line
+    assert not settings.landing_dir.exists()
+
+
+def test_meltano_run_with_postgres_stopped_says_what_to_do_in_one_line(tmp_path: Path) -> None:
+    """After `make run` (which stops the PostgreSQL it started), `meltano run` typed by hand: the tap's 150-line
+    traceback through SQLAlchemy becomes one line naming the command that starts PostgreSQL."""
+    server = PostgresServer(tmp_path / "data" / "postgres")
+    connection = server.start()
+    server.stop()
+    result, _ = meltano_run_alone(tmp_path / "data", "tap-postgres", "".join(
+        f"{key}={value}\n" for key, value in connection.env().items()
+    ))  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "tap-postgres cannot reach the app database: connection to server at" in output, output[-3000:]
+    assert "`tidewater pg start` starts it" in output
+    assert "Traceback" not in output

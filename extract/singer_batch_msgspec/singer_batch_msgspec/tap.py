@@ -3,6 +3,9 @@ msgspec (batcher.py). Settings, streams and messages are tap-postgres' own."""
 
 from __future__ import annotations
 
+import sys
+
+import sqlalchemy.exc
 from tap_postgres.tap import TapPostgres
 
 from singer_batch_msgspec.batcher import use_for_jsonl
@@ -10,7 +13,16 @@ from singer_batch_msgspec.batcher import use_for_jsonl
 
 def main() -> None:
     use_for_jsonl()
-    TapPostgres.cli()
+    try:
+        TapPostgres.cli()
+    except sqlalchemy.exc.OperationalError as exc:
+        # The database is not reachable (the usual cause: `make run` stops the PostgreSQL it started). The tap's own
+        # report is a 150-line traceback through SQLAlchemy; one line says what is wrong and what to do.
+        reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+        sys.exit(
+            f"tap-postgres cannot reach the app database: {reason}. "
+            "Is PostgreSQL running? `tidewater pg start` starts it (and writes the connection to .env)."
+        )
 
 
 if __name__ == "__main__":
