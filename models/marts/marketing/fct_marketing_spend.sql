@@ -20,6 +20,8 @@ final as (
         notes,
         source_file
     from spend
+    -- A total or subtotal line repeats the spend of the lines it sums: counted here, spend would double.
+    where not is_summary_row
 )
 
 select * from final

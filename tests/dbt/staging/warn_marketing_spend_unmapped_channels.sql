@@ -15,7 +15,8 @@ final as (
         count(*) as line_count,
         sum(spend_amount) as spend_amount
     from marketing_spend
-    where is_channel_unmapped
+    -- A summary row's channel cell holds a label (`Total`) or nothing: warn_marketing_spend_summary_rows lists it.
+    where is_channel_unmapped and not is_summary_row
     group by 1
 )
 
