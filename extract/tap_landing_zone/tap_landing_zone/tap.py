@@ -21,8 +21,11 @@ class TapLandingZone(Tap):
         th.Property(
             "file_pattern",
             th.StringType,
-            default="*/*.jsonl",
-            description="Glob of the files to read, relative to landing_dir.",
+            description=(
+                "Optional glob, relative to landing_dir, narrowing the landing files read; a landing file it leaves "
+                "out is listed as rejected. Unset: every landing file (`<day>/<name>.jsonl`, .ndjson or .json, any "
+                "case, optionally .gz, .bz2 or .xz)."
+            ),
         ),
     ).to_dict()
 

@@ -5,7 +5,9 @@
 with
 
 source as (
+    -- A line number that no longer holds an event (its file changed after it was loaded) is marked deleted.
     select * from {{ source('events', 'events') }}
+    where _sdc_deleted_at is null
 ),
 
 keyed as (

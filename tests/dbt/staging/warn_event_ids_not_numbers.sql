@@ -7,7 +7,7 @@ with
 
 events as (
     select * from {{ source('events', 'events') }}
-    where parse_error is null
+    where parse_error is null and _sdc_deleted_at is null
 ),
 
 ids as (

@@ -11,6 +11,7 @@ events as (
     where
         parse_error is null
         and nullif(trim(event_id), '') is not null
+        and _sdc_deleted_at is null
 ),
 
 fingerprinted as (

@@ -1,7 +1,9 @@
 {{ config(severity='warn') }}
 
 -- Landing files that gave no row at all: empty, or only blank lines (a failed export, a file still being
--- written). Nothing of them reached raw_events.events, so only the tap's file list shows them. Lists the files.
+-- written, a file emptied after it was loaded). Nothing of them is in raw_events.events (or only rows marked
+-- deleted), so only the tap's file list shows them. Lists the files; files the tap does not read are
+-- warn_landing_files_rejected's.
 
 with
 
@@ -11,6 +13,7 @@ landing_files as (
 
 events as (
     select * from {{ source('events', 'events') }}
+    where _sdc_deleted_at is null
 ),
 
 loaded_files as (
@@ -27,7 +30,9 @@ final as (
     from landing_files
     left join loaded_files
         on landing_files._source_file = loaded_files._source_file
-    where loaded_files._source_file is null
+    where
+        loaded_files._source_file is null
+        and landing_files.rejected_reason is null
 )
 
 select * from final

@@ -8,6 +8,7 @@ with
 
 events as (
     select * from {{ source('events', 'events') }}
+    where _sdc_deleted_at is null
 ),
 
 fields as (
