@@ -15,3 +15,8 @@ def dispatch(context: Context, macro_name: str, macro_namespace: str | None = No
         if callable(candidate):
             return candidate
     raise NameError(f"no duckdb__{macro_name} or default__{macro_name} macro to lint with")
+
+
+def quote(identifier: str) -> str:
+    """`adapter.quote('x')`: a quoted identifier, as DuckDB quotes it."""
+    return f'"{identifier}"'

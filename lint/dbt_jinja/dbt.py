@@ -71,3 +71,8 @@ def escape_single_quotes(expression: str) -> str:
 
 def string_literal(value: str) -> str:
     return f"'{value}'"
+
+
+def listagg(measure: str, delimiter_text: str = "','", order_by_clause: str | None = None) -> str:
+    order_by = f" {order_by_clause}" if order_by_clause else ""
+    return f"string_agg({measure}, {delimiter_text}{order_by})"

@@ -31,6 +31,8 @@ RECONCILIATION_TESTS = (
     "assert_source_totals_match_marts",
     "assert_landed_lines_reach_raw",
     "assert_audit_snapshot_is_current",
+    "assert_app_source_rows_match_raw",
+    "assert_app_source_structure_unchanged",
 )
 
 

@@ -1,5 +1,9 @@
--- Every non-blank line of every landing-zone file at load time is one row of raw_events.events, once: the tap
--- keeps bad lines too. Fails listing each file with its line count and the rows raw holds for it.
+-- Every file in the landing zone at load time (audit.landed_files: the snapshot reads the folder itself, whatever
+-- the names) is either loaded, as it is now, or listed by the tap as rejected with its reason (named by the warn test
+-- warn_landing_files_rejected). Loaded as it is now: raw's live rows for the file (those not marked deleted) are its
+-- non-blank lines, each once, at the same line numbers, with the same bytes - each line's md5, combined in line
+-- order as the snapshot combines them. So a file changed after it was loaded (a line corrected, inserted or removed)
+-- and not read again fails here, not only a file whose line count differs. Fails listing each file and the problem.
 
 with
 
@@ -7,32 +11,71 @@ landed_files as (
     select * from {{ source('audit', 'landed_files') }}
 ),
 
+landing_files as (
+    select * from {{ source('events', 'landing_files') }}
+),
+
 raw_events as (
     select * from {{ source('events', 'events') }}
+    where _sdc_deleted_at is null
 ),
 
 raw_files as (
     select
         _source_file as source_file,
         count(distinct _line_number) as raw_lines,
-        count(*) as raw_rows
+        count(*) as raw_rows,
+        {{ dbt.hash(dbt.listagg(
+            dbt.concat(["cast(_line_number as " ~ dbt.type_string() ~ ")", "':'", "_line_md5"]),
+            "','",
+            "order by _line_number"
+        )) }} as raw_lines_md5
     from raw_events
     group by 1
 ),
 
-final as (
+compared as (
     select
         coalesce(landed_files.source_file, raw_files.source_file) as source_file,
+        landed_files.source_file is not null as is_in_landing_zone,
+        landing_files._source_file is not null as is_seen_by_tap,
+        landing_files.rejected_reason,
         landed_files.line_count as landed_lines,
         coalesce(raw_files.raw_lines, 0) as raw_lines,
-        coalesce(raw_files.raw_rows, 0) as raw_rows
+        coalesce(raw_files.raw_rows, 0) as raw_rows,
+        landed_files.lines_md5 as landed_lines_md5,
+        raw_files.raw_lines_md5
     from landed_files
     full outer join raw_files
         on landed_files.source_file = raw_files.source_file
+    left join landing_files
+        on coalesce(landed_files.source_file, raw_files.source_file) = landing_files._source_file
+),
+
+final as (
+    select
+        source_file,
+        case
+            when not is_in_landing_zone then 'in raw, no longer in the landing zone'
+            when not is_seen_by_tap then 'never seen by the tap (landed after the load?)'
+            when raw_lines != landed_lines or raw_rows != landed_lines then 'line counts differ'
+            else 'content differs: raw holds another version of the file'
+        end as problem,
+        landed_lines,
+        raw_lines,
+        raw_rows,
+        landed_lines_md5,
+        raw_lines_md5
+    from compared
     where
-        landed_files.source_file is null
-        or coalesce(raw_files.raw_lines, 0) != landed_files.line_count
-        or coalesce(raw_files.raw_rows, 0) != landed_files.line_count
+        rejected_reason is null
+        and (
+            not is_in_landing_zone
+            or not is_seen_by_tap
+            or raw_lines != landed_lines
+            or raw_rows != landed_lines
+            or landed_lines_md5 is distinct from raw_lines_md5
+        )
 )
 
 select * from final
