@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 
 from tidewater.bench.load_result import APP_TABLES, marketing_file
-from tidewater.orchestrate.audit import landed_line_counts
 from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.landed_files import landed_line_counts
 from tidewater.orchestrate.sources import meltano_sources
 
 

@@ -1,5 +1,5 @@
 {#-
-    Returns the md5 fingerprint of a raw row's content, the same characters orchestrate/audit.py hashes in
+    Returns the md5 fingerprint of a raw row's content, the same characters orchestrate/app_rows.py hashes in
     PostgreSQL for the source row (SourceColumn.as_text): each column as text in a form both sides agree on (raw
     holds numerics as double and timestamps as UTC without time zone), null as chr(30), chr(31) between values.
     columns: a list of {name, text_form, numeric_scale}, as audit.source_columns records the compared ones; the
