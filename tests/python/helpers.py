@@ -223,6 +223,14 @@ def rows(settings: Settings, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return connection.execute(sql, list(params)).fetchall()
 
 
+def listed_by(settings: Settings, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows a dbt test lists (a build result's compiled SQL run on the warehouse), as dicts by column."""
+    with warehouse.connect(settings.warehouse) as connection:
+        cursor = connection.execute(result["compiled_code"])
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
 def scalar(settings: Settings, sql: str, *params: Any) -> Any:
     (row,) = rows(settings, sql, *params)
     return row[0]

@@ -20,7 +20,7 @@ import duckdb
 import psycopg
 import pytest
 from conftest import Built
-from helpers import copy_data_folder, execute, landing_zone_tick, meltano_run_alone
+from helpers import copy_data_folder, execute, landing_zone_tick, listed_by, meltano_run_alone, rows
 
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate.settings import Settings
@@ -155,15 +155,10 @@ class Drill:
     changed: ChangedFile = field(default_factory=ChangedFile)  # the loaded file the drill delivered again
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.paths.warehouse), read_only=True) as connection:
-            return connection.execute(sql, list(params)).fetchall()
+        return rows(self.paths, sql, *params)
 
     def listed(self, test_name: str) -> list[dict[str, Any]]:
-        """The rows a test lists, from its compiled SQL run on the warehouse."""
-        with duckdb.connect(str(self.paths.warehouse), read_only=True) as connection:
-            cursor = connection.execute(self.results[test_name]["compiled_code"])
-            columns = [c[0] for c in cursor.description]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return listed_by(self.paths, self.results[test_name])
 
 
 def _inject_app_rows(paths: Settings) -> dict[str, int]:

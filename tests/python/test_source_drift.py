@@ -11,11 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import psycopg
 import pytest
 from conftest import Built
-from helpers import copy_data_folder, execute, tidewater_cli
+from helpers import copy_data_folder, execute, listed_by, rows, tidewater_cli
 
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate.settings import Settings
@@ -35,15 +34,10 @@ class Drift:
     results: dict[str, dict[str, Any]]  # dbt build results by test name
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with duckdb.connect(str(self.paths.warehouse), read_only=True) as connection:
-            return connection.execute(sql, list(params)).fetchall()
+        return rows(self.paths, sql, *params)
 
     def listed(self, test_name: str) -> list[dict[str, Any]]:
-        """The rows a test lists, from its compiled SQL run on the warehouse."""
-        with duckdb.connect(str(self.paths.warehouse), read_only=True) as connection:
-            cursor = connection.execute(self.results[test_name]["compiled_code"])
-            columns = [c[0] for c in cursor.description]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return listed_by(self.paths, self.results[test_name])
 
 
 def _drift_app_database(paths: Settings) -> tuple[int, int]:
