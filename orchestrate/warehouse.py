@@ -17,6 +17,8 @@ from tidewater.orchestrate.errors import TidewaterError
 
 # dbt opens the warehouse read-only when this is 1 (the dbt-duckdb plugin in duckdb_read_only.py, profiles.yml).
 READ_ONLY_VARIABLE = "TIDEWATER_WAREHOUSE_READ_ONLY"
+# Connects that fail while no other process holds the file, before the error is taken as the file's own (damaged).
+UNHELD_ATTEMPTS = 5
 
 
 def held_by_another_process(path: Path, *, read_only: bool) -> bool:
@@ -44,15 +46,19 @@ def connect(path: Path, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyCo
     """Open the warehouse, turning DuckDB's errors about a missing, locked or damaged file into one clear line."""
     if read_only and not path.exists():
         raise TidewaterError(f"warehouse not found: {path} (run `make run` to build it)")
-    try:
-        connection = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if held_by_another_process(path, read_only=read_only):
-            # DuckDB names the holder (program and PID) when it can; only shown, never used to classify.
-            message = str(exc).splitlines()[0]
-            holder = message.partition("Conflicting lock is held in ")[2].strip().rstrip(".") or "another process"
-            raise TidewaterError(f"warehouse is locked by another run: {path} (held by {holder})") from exc
-        raise TidewaterError(f"cannot open the warehouse {path}: {str(exc).splitlines()[0]}") from exc
+    for attempt in range(1, UNHELD_ATTEMPTS + 1):
+        try:
+            connection = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if held_by_another_process(path, read_only=read_only):
+                # DuckDB names the holder (program and PID) when it can; only shown, never used to classify.
+                message = str(exc).splitlines()[0]
+                holder = message.partition("Conflicting lock is held in ")[2].strip().rstrip(".") or "another process"
+                raise TidewaterError(f"warehouse is locked by another run: {path} (held by {holder})") from exc
+            if attempt == UNHELD_ATTEMPTS:
+                raise TidewaterError(f"cannot open the warehouse {path}: {str(exc).splitlines()[0]}") from exc
+            time.sleep(0.02)  # the holder may have let go between the failed connect and the look at the lock
     try:
         yield connection
     finally:

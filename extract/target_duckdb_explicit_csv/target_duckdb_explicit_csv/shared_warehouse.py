@@ -22,6 +22,9 @@ import duckdb
 WAIT_SECONDS_VARIABLE = "TIDEWATER_WAREHOUSE_WAIT_SECONDS"
 DEFAULT_WAIT_SECONDS = 900.0
 FIRST_PAUSE, LONGEST_PAUSE = 0.02, 0.5
+# Connects that fail while no other process holds the file, before the error is taken as the file's own (damaged,
+# unreadable): the holder may have let go between the failed connect and the look at the lock.
+UNHELD_ATTEMPTS = 5
 
 
 class WarehouseBusyError(Exception):
@@ -75,6 +78,7 @@ class SharedWarehouseConnection:
     def _open(self) -> Any:
         started = time.monotonic()
         pause = FIRST_PAUSE
+        unheld = 0
         while True:
             try:
                 self._connection = self._connect()
@@ -82,7 +86,11 @@ class SharedWarehouseConnection:
             except duckdb.Error as error:
                 waited = time.monotonic() - started
                 if not is_lock_conflict(error, self._label):
-                    raise
+                    unheld += 1
+                    if not isinstance(error, duckdb.IOException) or unheld >= UNHELD_ATTEMPTS:
+                        raise
+                    time.sleep(FIRST_PAUSE)
+                    continue
                 if waited >= self._wait_seconds:
                     raise WarehouseBusyError(
                         f"the warehouse {self._label} stayed locked by another process for {waited:.0f} s "
