@@ -46,8 +46,9 @@ def test_every_line_of_several_files_lands_once_through_the_buffered_tap(tmp_pat
 
 TAP = PROJECT_ROOT / ".meltano" / "extractors" / "tap-landing-zone" / "venv" / "bin" / "tap-landing-zone"
 LOADER = PROJECT_ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "target-duckdb-explicit-csv"
-# The columns that say when a row was extracted and loaded: they differ between any two loads.
-LOAD_TIMES = ("_sdc_extracted_at", "_sdc_batched_at")
+# The columns that say when a row was extracted and loaded (and when the tap's run saw a file): they differ between
+# any two loads.
+LOAD_TIMES = ("_sdc_extracted_at", "_sdc_batched_at", "seen_at")
 
 
 def _tap_then_loader(
