@@ -4,7 +4,7 @@ The generator writes a year of history ending on 2026-10-31 (day 0, the first pa
 one business day the sources move on (`generate/advance.py`: day 1 is 2026-11-01). Materializing a day brings the
 sources up to it, loads what arrived and builds the marts; a range of days runs as one run (single-run backfills),
 which gives the same marts as the days one by one. The calendar is the simulation's, not the wall clock's: it runs
-to the end of the metrics' time spine.
+to 2027-12-31.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dagster import BackfillPolicy, DailyPartitionsDefinition
 from tidewater.generate.config import WINDOW_END
 
 FIRST_DAY = WINDOW_END.date()
-LAST_DAY = date(2027, 12, 31)  # the metrics' time spine (models/metrics) ends here
+LAST_DAY = date(2027, 12, 31)  # the last business day the simulation can move to (the metrics follow the data)
 
 business_days = DailyPartitionsDefinition(
     start_date=FIRST_DAY.isoformat(),

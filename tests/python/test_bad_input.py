@@ -30,7 +30,7 @@ pytestmark = pytest.mark.drill
 DRILL_DAY = "2026-10-31"
 HUGE_USER_AGENT = "Mozilla/5.0 " + "x" * 3_000_000  # over DuckDB's default 2 MB CSV line
 UNKNOWN_CUSTOMER_ID = 990_001
-FUTURE = "2027-06-01 10:00:00"  # after the business now (2026-11-01), inside the metrics' time spine
+FUTURE = "2027-06-01 10:00:00"  # after the business now (2026-11-01), the metrics' time spine stretches to it
 
 
 def _event(event_id: str | None, **fields: Any) -> bytes:

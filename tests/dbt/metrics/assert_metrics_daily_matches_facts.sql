@@ -1,5 +1,6 @@
--- The daily metric mart adds up to the facts it is built from: revenue, orders (all and non-cancelled) and new
--- customers (fct_orders), sessions (fct_sessions) and dated spend (fct_marketing_spend).
+-- The daily metric mart adds up to the facts it is built from: revenue, net revenue (refunds on cancelled orders
+-- not subtracted), orders (all and non-cancelled) and new customers (fct_orders), sessions (fct_sessions) and
+-- dated spend (fct_marketing_spend).
 -- Returns one row per measure whose totals differ.
 
 with
@@ -23,6 +24,7 @@ marketing_spend as (
 mart_totals as (
     select
         sum(revenue) as revenue,
+        sum(net_revenue) as net_revenue,
         sum(orders) as orders,
         sum(non_cancelled_orders) as non_cancelled_orders,
         sum(new_customers) as new_customers,
@@ -34,6 +36,7 @@ mart_totals as (
 order_totals as (
     select
         sum(case when not is_cancelled then order_revenue end) as revenue,
+        sum(case when not is_cancelled then order_revenue - refund_amount end) as net_revenue,
         count(*) as orders,
         count(case when not is_cancelled then 1 end) as non_cancelled_orders,
         count(case when is_first_order then 1 end) as new_customers
@@ -54,6 +57,7 @@ spend_totals as (
 fact_totals as (
     select
         order_totals.revenue,
+        order_totals.net_revenue,
         order_totals.orders,
         order_totals.non_cancelled_orders,
         order_totals.new_customers,
@@ -69,6 +73,12 @@ compared as (
         'revenue' as measure,
         mart_totals.revenue as mart_total,
         fact_totals.revenue as fact_total
+    from mart_totals cross join fact_totals
+    union all
+    select
+        'net_revenue' as measure,
+        mart_totals.net_revenue as mart_total,
+        fact_totals.net_revenue as fact_total
     from mart_totals cross join fact_totals
     union all
     select
