@@ -20,7 +20,7 @@ import duckdb
 import psycopg
 import pytest
 from conftest import Built
-from helpers import copy_data_folder, execute, landing_zone_tick, listed_by, meltano_run_alone, rows
+from helpers import copy_data_folder, execute, landing_zone_tick, listed_by, meltano_run_alone, rows, scalar
 
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate.settings import Settings
@@ -229,8 +229,7 @@ def _inject_app_rows(paths: Settings) -> dict[str, int]:
 def _append_spreadsheet_lines(paths: Settings) -> Decimal:
     """The drill's lines at the end of the generator's spreadsheet (the load-and-build run does not regenerate it;
     its changed mtime makes the landing-zone sensor load it again). Returns the spend the mart had before."""
-    with duckdb.connect(str(paths.warehouse), read_only=True) as connection:
-        (before,) = connection.execute("select sum(spend_amount) from marts.fct_marketing_spend").fetchone() or (None,)
+    before = scalar(paths, "select sum(spend_amount) from marts.fct_marketing_spend")
     assert isinstance(before, Decimal)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
