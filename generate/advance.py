@@ -176,8 +176,8 @@ class _Day:
         )
         has_gift_column = cur.fetchone() is not None
         cur.execute(
-            "select product_id, sku, product_name, category_code, unit_price, is_active, created_at, updated_at "
-            "from public.products order by product_id"
+            "select product_id, sku, product_name, category_code, unit_price, is_active, created_at, updated_at, "
+            "supplier_id from public.products order by product_id"
         )
         self.products = [Product(*row) for row in cur.fetchall()]
         counts["purged_duplicate_orders"] = self.purge_duplicate_checkouts(cur)

@@ -1,4 +1,4 @@
-"""The application database of Saltbox Home: customers, products, orders, order lines and payments.
+"""The application database of Saltbox Home: customers, suppliers, products, orders, order lines and payments.
 
 `build_app_data` makes the rows in memory (deterministic for a config); `load_app_database` writes them into
 PostgreSQL (schema `public`) in one transaction with COPY.
@@ -32,6 +32,7 @@ from .vocabulary import (
     PRODUCT_STYLES,
     STREETS_CONTINENTAL,
     STREETS_EN,
+    SUPPLIER_BRANDS,
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -83,6 +84,15 @@ class Customer(NamedTuple):
     deleted_at: datetime | None = None  # a soft delete: the customer closed their account
 
 
+class Supplier(NamedTuple):
+    """A brand whose products the shop sells (a company, not a person)."""
+
+    supplier_id: int
+    supplier_name: str
+    created_at: datetime
+    updated_at: datetime
+
+
 class Product(NamedTuple):
     product_id: int
     sku: str
@@ -92,6 +102,7 @@ class Product(NamedTuple):
     is_active: bool
     created_at: datetime
     updated_at: datetime
+    supplier_id: int  # last: the column the app added to its catalogue when it started selling other brands
 
 
 class Order(NamedTuple):
@@ -144,6 +155,7 @@ class AppData:
     lost_payments: tuple[Payment, ...] = ()
     # Anomaly `new_column`: the `gift_message` of each order (aligned with `orders`); None: no such column.
     gift_messages: tuple[str | None, ...] | None = None
+    suppliers: tuple[Supplier, ...] = ()
 
     def tables(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
         """The rows of each table of the database, in column order (see `table_ddl`)."""
@@ -152,6 +164,7 @@ class AppData:
             orders = tuple((*o, m) for o, m in zip(self.orders, self.gift_messages, strict=True))
         return {
             "customers": self.customers,
+            "suppliers": self.suppliers,  # before products: their foreign key is checked as the rows are copied
             "products": self.products,
             "orders": orders,
             "order_items": self.order_items,
@@ -178,6 +191,7 @@ class AppData:
             counts[o.order_status] += 1
         return {
             "customers": len(self.customers),
+            "suppliers": len(self.suppliers),
             "products": len(self.products),
             "orders": len(self.orders),
             "orders_without_customer": sum(1 for o in self.orders if o.customer_id is None),
@@ -352,7 +366,33 @@ class _ProductState:
         return self.price_cents if ms >= self.change_ms else self.old_price_cents
 
 
-def _build_products(config: GenerationConfig, rng: random.Random) -> list[_ProductState]:
+def _build_suppliers(config: GenerationConfig, rng: random.Random) -> tuple[list[Supplier], list[int]]:
+    """The suppliers, and the supplier of each product (index product_id - 1), from their own random stream: adding
+    them left every other generated value as it was.
+
+    Each supplier gets one of the catalogue's products first (so every brand has something to sell), the rest go by
+    uneven weights, as a few brands make most of a shop's range.
+    """
+    n = config.n_suppliers
+    names = rng.sample(SUPPLIER_BRANDS, n)
+    onboarded = datetime_to_ms(datetime(2022, 6, 1, tzinfo=UTC))
+    suppliers = []
+    for supplier_id, name in enumerate(names, start=1):
+        created = ms_to_datetime(onboarded + rng.randrange(180 * MS_PER_DAY))  # all before the catalogue's start
+        suppliers.append(Supplier(supplier_id, name, created, created))
+    order = list(range(config.n_products))
+    rng.shuffle(order)
+    weights = list(accumulate(rng.uniform(0.5, 3.0) for _ in range(n)))
+    supplier_of = [0] * config.n_products
+    for position, index in enumerate(order):
+        if position < n:
+            supplier_of[index] = position + 1
+        else:
+            supplier_of[index] = bisect_right(weights, rng.random() * weights[-1]) + 1
+    return suppliers, supplier_of
+
+
+def _build_products(config: GenerationConfig, rng: random.Random, supplier_of: list[int]) -> list[_ProductState]:
     catalogue_start = datetime_to_ms(datetime(2023, 1, 1, tzinfo=UTC))
     window_start, end_ms = config.start_ms, config.end_ms
     far = end_ms + 365 * MS_PER_DAY
@@ -395,6 +435,7 @@ def _build_products(config: GenerationConfig, rng: random.Random) -> list[_Produ
             is_active=gone_ms == far,
             created_at=ms_to_datetime(created_ms),
             updated_at=ms_to_datetime(updated_ms),
+            supplier_id=supplier_of[product_id - 1],
         )
         states.append(_ProductState(product, created_ms, gone_ms, change_ms, old_price, price))
     return states
@@ -500,7 +541,8 @@ def _lifecycle(rng: random.Random, t0: int, end_ms: int) -> tuple[list[tuple[int
 def build_app_data(config: GenerationConfig) -> AppData:
     """All application rows for a config, in memory. Deterministic: same config, equal result."""
     customers = _build_customers(config, random.Random(config.stream_seed("customers")))
-    products = _build_products(config, random.Random(config.stream_seed("products")))
+    suppliers, supplier_of = _build_suppliers(config, random.Random(config.stream_seed("suppliers")))
+    products = _build_products(config, random.Random(config.stream_seed("products")), supplier_of)
     raw_orders = _order_times(config, customers, random.Random(config.stream_seed("orders")))
     raw_orders.sort(key=lambda o: (o[0], o[1] or 0))
 
@@ -605,6 +647,7 @@ def build_app_data(config: GenerationConfig) -> AppData:
         order_items=tuple(items),
         payments=tuple(payments),
         signup_order_ids=frozenset(signup_ids),
+        suppliers=tuple(suppliers),
     )
     if "half_orders_day" in config.anomalies:
         data = _without_half_of_the_last_day(data)
@@ -656,6 +699,11 @@ TABLE_DDL = {
         created_at timestamptz not null,
         updated_at timestamptz not null,
         deleted_at timestamptz""",
+    "suppliers": """
+        supplier_id integer primary key,
+        supplier_name text not null unique,
+        created_at timestamptz not null,
+        updated_at timestamptz not null""",
     "products": """
         product_id integer primary key,
         sku text not null,
@@ -664,7 +712,8 @@ TABLE_DDL = {
         unit_price numeric(10,2),
         is_active boolean,
         created_at timestamptz not null,
-        updated_at timestamptz not null""",
+        updated_at timestamptz not null,
+        supplier_id integer not null references public.suppliers (supplier_id)""",
     "orders": """
         order_id integer primary key,
         customer_id integer,
@@ -720,6 +769,7 @@ end;
 $$"""
 TOMBSTONED_TABLES = {
     "customers": "customer_id",
+    "suppliers": "supplier_id",
     "products": "product_id",
     "orders": "order_id",
     "order_items": "order_item_id",
@@ -729,7 +779,8 @@ TOMBSTONED_TABLES = {
 ANOMALY_COLUMNS = {"new_column": ("orders", "gift_message text")}
 TABLE_COMMENTS = {
     "customers": "Saltbox Home customers (generated by tidewater.generate)",
-    "products": "Saltbox Home product catalogue (generated by tidewater.generate)",
+    "suppliers": "Brands whose products Saltbox Home sells (generated by tidewater.generate)",
+    "products": "Saltbox Home product catalogue; supplier_id: the brand selling it (generated by tidewater.generate)",
     "orders": "Orders; customer_id is null for a few orders (no FK on purpose)",
     "order_items": "Order lines; line amount = quantity * unit_price - discount_amount",
     "payments": "Captures (payment) and refunds (refund); amount always positive",

@@ -44,12 +44,13 @@ def _refuse_a_second_generation(settings: Settings, config: GenerationConfig) ->
     """Sources of another seed or scale over a folder whose warehouse holds the old ones would mix the two: the
     loads are incremental, so raw would hold part of each and the reconciliation would fail with no word of why."""
     recorded = settings.recorded_generation()
-    wanted = {"seed": config.seed, "scale": config.scale}
+    wanted = settings.generation_record(config.seed, config.scale)
     if recorded and recorded != wanted and settings.warehouse.exists():
+        older = "" if recorded.get("generator", 1) == wanted["generator"] else " of an older generator"
         raise TidewaterError(
-            f"this data folder holds sources of seed {recorded['seed']} scale {recorded['scale']}, and a warehouse "
-            f"loaded from them; generating seed {config.seed} scale {config.scale} over them would mix the two. "
-            f"`tidewater run --seed {config.seed} --scale {config.scale}` starts the folder over, or give another "
+            f"this data folder holds sources{older} of seed {recorded['seed']} scale {recorded['scale']}, and a "
+            f"warehouse loaded from them; generating seed {config.seed} scale {config.scale} over them would mix the "
+            f"two. `tidewater run --seed {config.seed} --scale {config.scale}` starts the folder over, or give another "
             "--data-dir"
         )
 

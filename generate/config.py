@@ -19,6 +19,11 @@ MIN_CUSTOMERS = 50
 MIN_ORDERS = 300
 MIN_EVENTS = 3_000
 MIN_PRODUCTS = 30
+# Suppliers (brands): a handful that grows slowly with the catalogue (12 at scale 1), at least 4 even at tiny scales
+# (the multi-tenant portal needs several tenants to tell apart), at most 20 (a boutique shop, not a marketplace).
+MIN_SUPPLIERS = 4
+MAX_SUPPLIERS = 20
+PRODUCTS_PER_SUPPLIER = 16
 
 MS_PER_DAY = 86_400_000
 
@@ -107,6 +112,10 @@ class GenerationConfig:
     @property
     def n_products(self) -> int:
         return max(MIN_PRODUCTS, round(200 * max(self.scale, 0.1)))
+
+    @property
+    def n_suppliers(self) -> int:
+        return min(MAX_SUPPLIERS, max(MIN_SUPPLIERS, self.n_products // PRODUCTS_PER_SUPPLIER))
 
     @property
     def n_events(self) -> int:

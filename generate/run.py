@@ -37,6 +37,9 @@ SUMMARY_FILE = "_generation.json"
 # still hold, a run that asks for the same generation skips rebuilding it (seconds at scale 1, minutes at 10).
 FILES_RECORD = ".generated-files.json"
 FORMAT_VERSION = 1
+# Bumped when the same seed and scale make other rows than before (2: products got a supplier): a generation in place
+# recorded under another version is built and compared again, not skipped as unchanged.
+GENERATOR_VERSION = 2
 # Counts that describe what this run did to the files rather than what the data is (kept out of the json).
 _RUN_ONLY_COUNTS = ("files_written", "files_unchanged", "stale_files_removed", "file_written")
 
@@ -282,6 +285,7 @@ def record_generation(config: GenerationConfig, landing_dir: Path, conninfo: str
         "seed": config.seed,
         "scale": config.scale,
         "anomaly": config.anomaly,
+        "generator_version": GENERATOR_VERSION,
         "fingerprint": generation[2],
         "files": _generated_files(landing_dir),
     }
@@ -301,6 +305,8 @@ def unchanged_generation(config: GenerationConfig, landing_dir: Path, conninfo: 
     except (FileNotFoundError, json.JSONDecodeError):
         return None
     if (record.get("seed"), record.get("scale"), record.get("anomaly")) != (config.seed, config.scale, config.anomaly):
+        return None
+    if record.get("generator_version", 1) != GENERATOR_VERSION:
         return None
     if record.get("files") != _generated_files(landing_dir):
         return None

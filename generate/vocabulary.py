@@ -108,3 +108,11 @@ BOT_USER_AGENTS = (
     "Screaming Frog SEO Spider/19.8",
     "Mozilla/5.0 (compatible; PriceWatch-crawler/1.3; +https://pricewatch.example/crawler)",
 )
+# Brands (suppliers) whose products the shop sells: made-up house-and-home labels, no person's name among them.
+SUPPLIER_BRANDS = (
+    "Harbor & Pine", "Northfield Living", "Ember Works", "Tidal Linen Co.", "Oakhollow", "Copperline Home",
+    "Saltmarsh Studio", "Birch & Basalt", "Lumen Foundry", "Driftstone", "Quarry Table", "Fernwood Textiles",
+    "Cobalt Kitchenware", "Meadowlark Ceramics", "Ironbark Outdoor", "Willow Loom", "Sandbar Goods",
+    "Greystone Lighting", "Hearth Theory", "Coastline Bath", "Juniper Hall", "Slate & Sail", "Brightwater Decor",
+    "Cedar Row",
+)  # fmt: skip

@@ -109,12 +109,20 @@ class Settings(BaseSettings):
         return self.data_dir / "run-parameters.json"
 
     def recorded_generation(self) -> dict[str, Any]:
-        """{"seed": ..., "scale": ...} of the folder's sources, or {} before the first generation."""
+        """{"seed": ..., "scale": ..., "generator": ...} of the folder's sources, or {} before the first generation."""
         return json.loads(self.generation_file.read_text()) if self.generation_file.exists() else {}
+
+    @staticmethod
+    def generation_record(seed: int, scale: float) -> dict[str, Any]:
+        """What a folder records of its sources: the seed, the scale and the generator's version (another version
+        makes other rows from the same seed, so it is another generation too)."""
+        from tidewater.generate.run import GENERATOR_VERSION
+
+        return {"seed": seed, "scale": scale, "generator": GENERATOR_VERSION}
 
     def record_generation(self, seed: int, scale: float) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.generation_file.write_text(json.dumps({"seed": seed, "scale": scale}) + "\n")
+        self.generation_file.write_text(json.dumps(self.generation_record(seed, scale)) + "\n")
 
     @property
     def postgres_dir(self) -> Path:

@@ -50,14 +50,15 @@ def generation_config(settings: Settings, config: SourcesConfig) -> GenerationCo
 
 
 def reset_if_parameters_changed(settings: Settings, generation: GenerationConfig, log: Any) -> None:
-    """A new seed or scale makes different sources: start the warehouse and the load state from scratch, so no row
-    of the old sources lingers. The same seed and scale keep everything (a rerun changes nothing)."""
-    wanted = {"seed": generation.seed, "scale": generation.scale}
+    """A new seed, scale or generator version makes different sources: start the warehouse and the load state from
+    scratch, so no row of the old sources lingers. The same ones keep everything (a rerun changes nothing)."""
+    wanted = settings.generation_record(generation.seed, generation.scale)
     previous = settings.recorded_generation()
     if previous and previous != wanted:
         log.info(
-            f"sources change (seed {previous['seed']} scale {previous['scale']} -> seed {generation.seed} "
-            f"scale {generation.scale}): clearing the landing zone, the warehouse and Meltano's state"
+            f"sources change (seed {previous['seed']} scale {previous['scale']} generator version "
+            f"{previous.get('generator', 1)} -> seed {generation.seed} scale {generation.scale} generator version "
+            f"{wanted['generator']}): clearing the landing zone, the warehouse and Meltano's state"
         )
         for path in (settings.landing_dir, settings.meltano_state_dir):
             shutil.rmtree(path, ignore_errors=True)

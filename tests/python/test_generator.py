@@ -9,6 +9,7 @@ import os
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,11 +18,14 @@ import psycopg
 import pytest
 
 from tidewater.generate import GenerationConfig, build_app_data, generate
-from tidewater.generate.app_db import AppData, copy_payloads, fingerprint
+from tidewater.generate.advance import advance
+from tidewater.generate.app_db import AppData, _build_products, _build_suppliers, copy_payloads, fingerprint
 from tidewater.generate.config import ANOMALIES, combined_anomaly
 from tidewater.generate.draws import Weighted, below, choice, randint
 from tidewater.generate.events import EVENT_KEYS
+from tidewater.generate.run import FILES_RECORD, GENERATOR_VERSION
 from tidewater.generate.spreadsheet import CSV_HEADER
+from tidewater.generate.vocabulary import FIRST_NAMES, LAST_NAMES, SUPPLIER_BRANDS
 from tidewater.orchestrate.cli import main
 
 SCALE = 0.01
@@ -221,6 +225,42 @@ def test_app_database_mess_is_present(data: AppData) -> None:
     assert {c.acquisition_channel for c in customers} <= {
         "organic", "direct", "referral", "paid_search", "paid_social", "display", "email", "affiliate",
     }  # fmt: skip
+
+
+# -- suppliers (the brands, tenants of the supplier portal) --
+def test_supplier_count_grows_slowly_with_the_catalogue() -> None:
+    counts = {scale: GenerationConfig(scale=scale).n_suppliers for scale in (0.0001, 0.01, 0.1, 1.0, 2.0, 20.0)}
+    assert counts == {0.0001: 4, 0.01: 4, 0.1: 4, 1.0: 12, 2.0: 20, 20.0: 20}
+
+
+def test_every_supplier_is_a_brand_with_products_that_sell(config: GenerationConfig, data: AppData) -> None:
+    suppliers = {s.supplier_id: s for s in data.suppliers}
+    assert len(suppliers) == config.n_suppliers
+    names = [s.supplier_name for s in data.suppliers]
+    assert len(set(names)) == len(names) and set(names) <= set(SUPPLIER_BRANDS)
+    people = {name.lower() for name in FIRST_NAMES + LAST_NAMES}
+    assert not [n for n in names if people & set(n.lower().replace("&", " ").replace(".", " ").split())], names
+    for product in data.products:
+        supplier = suppliers[product.supplier_id]
+        assert supplier.created_at == supplier.updated_at < product.created_at, product.product_id
+    status = {o.order_id: o.order_status for o in data.orders}
+    supplier_of = {p.product_id: p.supplier_id for p in data.products}
+    selling = {supplier_of[i.product_id] for i in data.order_items if status[i.order_id] != "cancelled"}
+    assert selling == set(suppliers), "every supplier sells something at the smallest scale"
+    ranges = Counter(p.supplier_id for p in data.products)
+    assert max(ranges.values()) > min(ranges.values()), "brands carry ranges of different sizes"
+
+
+def test_suppliers_come_from_their_own_random_stream(config: GenerationConfig, data: AppData) -> None:
+    """Another seed for the suppliers' stream alone changes who sells what, and nothing else."""
+    other_seed = replace(config, seed=config.seed + 1)
+    other_suppliers, other_supplier_of = _build_suppliers(
+        other_seed, random.Random(other_seed.stream_seed("suppliers"))
+    )
+    assert [p.supplier_id for p in data.products] != other_supplier_of
+    rebuilt = _build_products(config, random.Random(config.stream_seed("products")), other_supplier_of)
+    assert [p.product._replace(supplier_id=0) for p in rebuilt] == [p._replace(supplier_id=0) for p in data.products]
+    assert [p.product.supplier_id for p in rebuilt] == other_supplier_of and len(other_suppliers) == len(data.suppliers)
 
 
 # -- the web events --
@@ -474,6 +514,48 @@ def test_a_generation_in_place_is_not_built_again_unless_part_of_it_changed(
         conn.execute("delete from public.payments where payment_id = 1")
     reloaded = generate(config, landing, app_db_conninfo)
     assert reloaded.database == "loaded"
+
+
+def test_suppliers_reach_the_database_and_the_daily_advance_keeps_them(
+    app_db_conninfo: str, config: GenerationConfig, data: AppData, tmp_path: Path
+) -> None:
+    generate(config, tmp_path, app_db_conninfo)
+    products = "select product_id, supplier_id from public.products order by product_id"
+    with psycopg.connect(app_db_conninfo) as conn:
+        assert conn.execute("select * from public.suppliers order by supplier_id").fetchall() == [
+            tuple(s) for s in data.suppliers
+        ]
+        assert conn.execute(products).fetchall() == [(p.product_id, p.supplier_id) for p in data.products]
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute("update public.products set supplier_id = 999 where product_id = 1")
+    advance(config, tmp_path, app_db_conninfo, 2)  # new orders and a price change (an update of a product) a day
+    with psycopg.connect(app_db_conninfo) as conn:
+        assert conn.execute(products).fetchall() == [(p.product_id, p.supplier_id) for p in data.products]
+        ((changed,),) = conn.execute("select count(*) from public.products where updated_at > %s", (config.end,))
+        assert changed >= 1, "the advance changed a product"
+        ((sold,),) = conn.execute(
+            "select count(distinct p.supplier_id) from public.order_items as i "
+            "join public.orders as o using (order_id) join public.products as p using (product_id) "
+            "where o.ordered_at > %s",
+            (config.end,),
+        )
+        assert sold >= 1
+
+
+def test_a_generation_recorded_by_an_older_generator_is_built_again(
+    app_db_conninfo: str, config: GenerationConfig, tmp_path: Path
+) -> None:
+    """A folder generated before products had a supplier (the same seed and scale, other rows): the record of its
+    files still matches, but it is not taken as current, so the app database gets its suppliers."""
+    landing = tmp_path / "landing"
+    generate(config, landing, app_db_conninfo)
+    record_path = landing / FILES_RECORD
+    record = json.loads(record_path.read_text())
+    assert record.pop("generator_version") == GENERATOR_VERSION
+    record_path.write_text(json.dumps(record, indent=1) + "\n")
+    again = generate(config, landing, app_db_conninfo)
+    assert "app_data" in again.seconds, "an older generator's record was taken as current"
+    assert json.loads(record_path.read_text())["generator_version"] == GENERATOR_VERSION
 
 
 # -- anomalies on purpose (for the observability tests) --

@@ -91,6 +91,7 @@ def test_raw_holds_every_source_row_once(built: Built, source_db: str) -> None:
     """Guards against loader bugs such as target-duckdb dropping the first row of each batch."""
     for table, key in [
         ("customers", "customer_id"),
+        ("suppliers", "supplier_id"),
         ("products", "product_id"),
         ("orders", "order_id"),
         ("order_items", "order_item_id"),
@@ -104,14 +105,14 @@ def test_raw_holds_every_source_row_once(built: Built, source_db: str) -> None:
 
 
 def test_every_source_row_matches_raw_and_the_source_has_what_staging_reads(built: Built) -> None:
-    """The drift checks hold on a normal run: every row's fingerprint (all five keyed app tables, every declared
+    """The drift checks hold on a normal run: every row's fingerprint (all six keyed app tables, every declared
     column compared) equals raw's, every selected table and declared column is in the source, nothing undeclared."""
     results = {r["unique_id"].split(".")[2]: r["status"] for r in _dbt_results(built)}
     for test in ("assert_app_source_rows_match_raw", "assert_app_source_structure_unchanged"):
         assert results[test] == "pass", test
     assert results["warn_app_source_columns_not_declared"] == "pass"
     snapshotted = _warehouse_rows(built, "select table_name from audit.source_tables where is_snapshotted order by 1")
-    assert [r[0] for r in snapshotted] == ["customers", "order_items", "orders", "payments", "products"]
+    assert [r[0] for r in snapshotted] == ["customers", "order_items", "orders", "payments", "products", "suppliers"]
     uncompared = _warehouse_rows(
         built, "select table_name, column_name from audit.source_columns where is_declared and not is_compared"
     )

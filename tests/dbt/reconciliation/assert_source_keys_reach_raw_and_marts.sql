@@ -21,6 +21,11 @@ raw_keys as (
     from {{ source('app', 'customers') }}
     union all
     select distinct
+        'suppliers' as entity,
+        cast(supplier_id as {{ dbt.type_bigint() }}) as key_id
+    from {{ source('app', 'suppliers') }}
+    union all
+    select distinct
         'products' as entity,
         cast(product_id as {{ dbt.type_bigint() }}) as key_id
     from {{ source('app', 'products') }}
@@ -46,6 +51,11 @@ mart_keys as (
         'customers' as entity,
         customer_id as key_id
     from {{ ref('dim_customers') }}
+    union all
+    select
+        'suppliers' as entity,
+        supplier_id as key_id
+    from {{ ref('dim_suppliers') }}
     union all
     select
         'products' as entity,
