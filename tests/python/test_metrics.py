@@ -288,3 +288,47 @@ def test_monthly_by_channel_adds_up_to_the_orders(built: Built) -> None:
         "(select count(*) from marts.fct_orders where acquisition_channel_code is null)",
     )
     assert unknown_orders == channelless_orders > 0
+
+
+def test_customer_cohorts_run_from_signup_to_the_last_month_with_data(built: Built) -> None:
+    """Every sign-up month has one row per month from its sign-up month (0) to the last month with data, bought
+    or not, so a cohort curve neither skips a month nor stops early; and a row's active customers, buyers and
+    repeat buyers to date are those of a direct count from the customers and their non-cancelled orders."""
+    last_month = _last_day_with_data(built).replace(day=1)
+    rows = _query(
+        built,
+        "select cohort_month, months_since_signup, activity_month, active_customers, buyers_to_date, "
+        "repeat_buyers_to_date from metrics.metrics_customer_cohorts order by 1, 2",
+    )
+    cohorts: dict[date, list[int]] = {}
+    for cohort_month, offset, activity_month, *_ in rows:
+        cohorts.setdefault(cohort_month, []).append(offset)
+        assert (activity_month.year - cohort_month.year) * 12 + activity_month.month - cohort_month.month == offset
+    signups = _query(built, "select distinct cast(date_trunc('month', signup_date) as date) from marts.dim_customers")
+    assert set(cohorts) == {month for (month,) in signups}
+    for cohort_month, offsets in cohorts.items():
+        months = (last_month.year - cohort_month.year) * 12 + last_month.month - cohort_month.month
+        assert offsets == list(range(months + 1)), cohort_month
+
+    direct = {
+        (cohort, activity): (active, buyers, repeat)
+        for cohort, activity, active, buyers, repeat in _query(
+            built,
+            "with members as (select customer_id, cast(date_trunc('month', signup_date) as date) as cohort "
+            "from marts.dim_customers), "
+            "purchases as (select members.cohort, orders.customer_id, orders.order_date "
+            "from marts.fct_orders as orders join members using (customer_id) where not orders.is_cancelled), "
+            "grid as (select distinct cohort, activity_month as activity from members "
+            "join metrics.metrics_customer_cohorts on cohort = cohort_month) "
+            "select grid.cohort, grid.activity, "
+            "(select count(distinct customer_id) from purchases p where p.cohort = grid.cohort "
+            "and date_trunc('month', p.order_date) = grid.activity), "
+            "(select count(*) from (select customer_id from purchases p where p.cohort = grid.cohort "
+            "and p.order_date < grid.activity + interval 1 month group by 1)), "
+            "(select count(*) from (select customer_id from purchases p where p.cohort = grid.cohort "
+            "and p.order_date < grid.activity + interval 1 month group by 1 having count(*) >= 2)) "
+            "from grid",
+        )
+    }
+    assert {(row[0], row[2]): tuple(row[3:]) for row in rows} == direct
+    assert any(repeat for _, _, repeat in direct.values()), "no repeat buyer: the test cannot tell repeat from first"
