@@ -15,13 +15,15 @@ SCALES ?= 0.1 1 10
 REPEATS ?= 3
 BENCH_ARGS ?=
 
-.PHONY: install install-bench browser run ui test bench lint slim-ci clean help
+.PHONY: install install-bench browser run ui dashboards serve test bench lint slim-ci clean help
 
 help:
 	@echo "make run   [SCALE=1] [SEED=42]  the lifecycle on Dagster: generate, load with Meltano, dbt build, docs, report"
 	@echo "make run DAYS=1                 move the sources one business day on, then load and build incrementally"
 	@echo "make run FULL_REFRESH=1         rebuild the incremental marts from raw (dbt build --full-refresh)"
 	@echo "make ui                         the Dagster UI on http://127.0.0.1:3000: runs, asset graph, checks, schedule, sensors"
+	@echo "make dashboards                 the Streamlit dashboards on http://127.0.0.1:8501 (KPIs, sales, funnel, cohorts, health)"
+	@echo "make serve                      the suppliers' read-only API on http://127.0.0.1:8000 (tokens: tidewater api-token)"
 	@echo "make test                       the Python suite (generator, pipeline end to end at scale 0.01, drills, orchestration, UI)"
 	@echo "                                 with the whole dbt build and every dbt test inside it, and the Singer plugins' own tests"
 	@echo "make install                    only create .venv and install the pinned packages and Meltano plugins"
@@ -77,6 +79,13 @@ run: install
 # Dagster's webserver and daemon over the data folder's instance (the runs of `make run` are in its history).
 ui: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater ui
+
+# The dashboards and the suppliers' API read the serving copy the last `make run` promoted, never the warehouse.
+dashboards: install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater dashboards
+
+serve: install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater serve
 
 test: install install-bench browser
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)

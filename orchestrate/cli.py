@@ -91,6 +91,57 @@ def ui(settings: Settings, port: int | None) -> None:
     dagster_ui.serve(settings, port or settings.ui_port)
 
 
+@cli.command(help="The dashboards on 127.0.0.1 (Streamlit), over the serving copy the last run promoted.")
+@click.option("--port", type=int, help="Default: 8501 (TIDEWATER_DASHBOARDS_PORT).")
+@pass_settings
+def dashboards(settings: Settings, port: int | None) -> None:
+    import os
+    import subprocess
+
+    from tidewater.serve import dashboards as streamlit_app
+    from tidewater.serve import published
+
+    published.current_database(settings)  # one clear line before the first run, not an empty page
+    port = port or settings.dashboards_port
+    click.echo(f"==> dashboards on http://127.0.0.1:{port} (Ctrl-C stops them)")
+    subprocess.run(streamlit_app.command(settings, port), env={**os.environ, **settings.env()}, check=False)
+
+
+@cli.command(help="The suppliers' read-only API on 127.0.0.1 (FastAPI), over the serving copy the last run promoted.")
+@click.option("--port", type=int, help="Default: 8000 (TIDEWATER_API_PORT).")
+@click.option(
+    "--tokens-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Another token store than the data folder's (TIDEWATER_API_TOKENS_FILE; the tests and the bench).",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="uvicorn's processes.")
+@click.option("--no-access-log", is_flag=True, help="No line per request (the latency bench).")
+@pass_settings
+def serve(settings: Settings, port: int | None, tokens_file: Path | None, workers: int, no_access_log: bool) -> None:
+    import os
+
+    import uvicorn
+
+    from tidewater.serve import published
+
+    if tokens_file:
+        settings = settings.model_copy(update={"api_tokens_file": tokens_file.resolve()})
+    published.current_database(settings)  # one clear line before the first run
+    port = port or settings.api_port
+    click.echo(f"==> suppliers' API on http://127.0.0.1:{port}/v1/me (Ctrl-C stops it)")
+    # Each worker process uvicorn starts builds the app from the environment: the data folder and the token store.
+    os.environ.update(settings.env())
+    uvicorn.run(
+        "tidewater.serve.api.app:app_from_environment",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        workers=workers,
+        access_log=not no_access_log,
+        server_header=False,
+    )
+
+
 @cli.command(help="The embedded PostgreSQL holding the app database.")
 @click.argument("action", type=click.Choice(["start", "stop", "status"]))
 @pass_settings
@@ -174,11 +225,13 @@ def reconcile(settings: Settings) -> None:
 
 def _add_stage_commands() -> None:
     """The other stages' commands, each defined beside its code."""
+    from tidewater.bench.api_latency import bench_api
     from tidewater.bench.cli import bench
     from tidewater.generate.cli import generate
     from tidewater.review.cli import check_models, data_diff, slim_ci
+    from tidewater.serve.api.cli import api_token
 
-    for command in (generate, check_models, slim_ci, data_diff, bench):
+    for command in (generate, check_models, slim_ci, data_diff, bench, bench_api, api_token):
         cli.add_command(command)
 
 

@@ -3,8 +3,7 @@
 
     sources/*  ->  raw_*/* (Meltano)  ->  audit/* (reconciliation snapshot)  ->  dbt: reference, staging,
     intermediate, marts, snapshots, metrics (tests, the sources' freshness too, as checks)  ->  observability/* (docs,
-    report, alerts)
-    ->  serving (serve/assets.py)
+    report, alerts) and serving/* (the copy the dashboards and the API read, serve/assets.py)
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from tidewater.orchestrate import automation, dbt
 from tidewater.orchestrate.alerts import alert_on_failure
 from tidewater.orchestrate.app_database import AppDatabase
 from tidewater.orchestrate.assets.extract_load import extract_load_asset
-from tidewater.orchestrate.assets.observability import observability_assets
+from tidewater.orchestrate.assets.observability import last_built, observability_assets
 from tidewater.orchestrate.assets.reconciliation import reconciliation_asset
 from tidewater.orchestrate.assets.sources import ON_APP_DATABASE, generate_sources
 from tidewater.orchestrate.assets.transform import transform_assets
@@ -33,7 +32,7 @@ from tidewater.orchestrate.console import step_lines
 from tidewater.orchestrate.partitions import business_days
 from tidewater.orchestrate.settings import Settings
 from tidewater.orchestrate.sources import meltano_sources
-from tidewater.serve.assets import SERVING_ASSETS
+from tidewater.serve.assets import SERVING_KEYS, serving_assets
 
 settings = Settings.load()
 # dagster-dbt reads dbt's manifest to know the models: parsed again if a model changed since (or missing, as on a new
@@ -44,8 +43,9 @@ manifest = json.loads(manifest_path.read_text())
 dbt_build = transform_assets(manifest_path)
 loads = {source.name: extract_load_asset(source, manifest) for source in meltano_sources()}
 reconciliation = reconciliation_asset(manifest, [key for load in loads.values() for key in load.keys])
-observability = observability_assets(dbt_build)
-assets = [generate_sources, *loads.values(), reconciliation, dbt_build, *observability, *SERVING_ASSETS]
+serving = serving_assets(last_built(dbt_build))
+observability = observability_assets(dbt_build, alerts_after=SERVING_KEYS)
+assets = [generate_sources, *loads.values(), reconciliation, dbt_build, *serving, *observability]
 
 marts = [key for key in dbt_build.keys if key.path[0] == "marts"]
 freshness_checks = automation.marts_freshness(settings, marts)

@@ -267,6 +267,12 @@ def print_summary(settings: Settings, summary: RunSummary) -> None:
     if settings.report_file.exists():
         print(f"  report:    {settings.report_file} (Elementary)")
     print(f"  runs:      `make ui` then http://127.0.0.1:{settings.ui_port}/runs/{summary.run_id} (Dagster)")
+    if (settings.serving_dir / "current").exists():
+        print(f"  dashboards: `make dashboards` then http://127.0.0.1:{settings.dashboards_port} (Streamlit)")
+        print(
+            f"  suppliers' API: `make serve` then http://127.0.0.1:{settings.api_port}/v1/sales/daily with a token "
+            "(`tidewater api-token issue SUPPLIER_ID`)"
+        )
     print("  rows per layer:")
     for layer, relations, rows in summary.rows_per_layer:
         print(f"    {layer:<20} {relations:>3} relations {rows:>12,} rows")

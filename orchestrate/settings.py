@@ -54,8 +54,13 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     # The Dagster UI (`make ui`) listens on 127.0.0.1 at this port.
     ui_port: int = 3000
+    # The dashboards (`make dashboards`) and the suppliers' API (`make serve`) listen on 127.0.0.1 at these ports.
+    dashboards_port: int = 8501
+    api_port: int = 8000
+    # The suppliers' API tokens (hashes only); default: api-tokens.json in the data folder's serving/.
+    api_tokens_file: Path | None = None
 
-    @field_validator("data_dir", "dbt_package_mirror", mode="after")
+    @field_validator("data_dir", "dbt_package_mirror", "api_tokens_file", mode="after")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None
@@ -183,6 +188,15 @@ class Settings(BaseSettings):
         return self.data_dir / "elementary" / "elementary_report.html"
 
     @property
+    def serving_dir(self) -> Path:
+        """The read-only copies the dashboards and the API read (serve/published.py), never the warehouse itself."""
+        return self.data_dir / "serving"
+
+    @property
+    def api_token_store(self) -> Path:
+        return self.api_tokens_file or self.serving_dir / "api-tokens.json"
+
+    @property
     def marts_deadline_cron(self) -> str:
         hour, minute = self.marts_deadline.split(":")
         return f"{int(minute)} {int(hour)} * * *"
@@ -202,4 +216,5 @@ class Settings(BaseSettings):
             "DBT_PROFILES_DIR": str(PROJECT_ROOT),
             "DAGSTER_HOME": str(self.dagster_home),
             **({"TIDEWATER_BUSINESS_NOW": self.business_now} if self.business_now else {}),
+            **({"TIDEWATER_API_TOKENS_FILE": str(self.api_tokens_file)} if self.api_tokens_file else {}),
         }

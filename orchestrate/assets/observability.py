@@ -28,7 +28,10 @@ def last_built(dbt_build: Any) -> list[AssetKey]:
     return sorted(set(dbt_build.keys) - upstream)
 
 
-def observability_assets(dbt_build: Any) -> list[Any]:
+def observability_assets(dbt_build: Any, alerts_after: list[AssetKey]) -> list[Any]:
+    """The docs and the report after the build; the alerts after them and after `alerts_after` (the serving copy):
+    the alerts write to the warehouse, which every other step after the build only reads."""
+
     @asset(
         key=DOCS,
         deps=last_built(dbt_build),
@@ -69,7 +72,7 @@ def observability_assets(dbt_build: Any) -> list[Any]:
         specs=[
             AssetSpec(
                 ALERTS,
-                deps=[DOCS, REPORT],
+                deps=[DOCS, REPORT, *alerts_after],
                 group_name=GROUP,
                 kinds={"elementary"},
                 skippable=True,

@@ -47,6 +47,7 @@ from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
 from tidewater.orchestrate.sources import meltano_sources
+from tidewater.serve import published
 
 pytestmark = pytest.mark.drill
 
@@ -60,6 +61,12 @@ class Advanced:
     raw_orders_before: int
     fct_orders_in_elementary: dict[str, int]  # after each day's run, its row in Elementary's copy of the models
     marts: dict[str, list[tuple[Any, ...]]]
+    # A dashboard's connection to the serving copy, held open through both runs: what it read before and after.
+    held_reader_last_order_day: tuple[date, date]
+    serving_copies: tuple[Path, Path]  # the copy current before the runs, and after
+
+
+LAST_ORDER_DAY = "select max(order_date) from marts.fct_orders"
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +80,9 @@ def advanced(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Advanced
         "2026-11-02": "select 1",
     }
     in_elementary = {}
+    copy_before = published.current_database(settings)
+    reader = published.connect(settings)
+    read_before = reader.execute(LAST_ORDER_DAY).fetchone()[0]
     for day, make_stale in stale.items():
         with warehouse.connect(settings.warehouse, read_only=False) as connection:
             connection.execute(make_stale)
@@ -82,7 +92,16 @@ def advanced(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Advanced
         assert request["partition"] == day  # the next business day the sources have not reached
         assert execute(settings, "lifecycle", request["tags"])["success"]
         in_elementary[day] = scalar(settings, "select count(*) from elementary.dbt_models where name = 'fct_orders'")
-    return Advanced(settings, raw_orders_before, in_elementary, mart_contents(settings))
+    read_after = reader.execute(LAST_ORDER_DAY).fetchone()[0]
+    reader.close()
+    return Advanced(
+        settings,
+        raw_orders_before,
+        in_elementary,
+        mart_contents(settings),
+        (read_before, read_after),
+        (copy_before, published.current_database(settings)),
+    )
 
 
 def test_advanced_days_on_the_daily_schedule_load_incrementally(advanced: Advanced) -> None:
@@ -129,6 +148,19 @@ def test_advanced_days_on_the_daily_schedule_load_incrementally(advanced: Advanc
         "and not e.is_bot and not e.is_malformed",
     )
     assert late, "no late event of an advanced day reached fct_sessions"
+
+
+def test_a_reader_of_the_serving_copy_neither_blocks_the_runs_nor_sees_them_half_done(advanced: Advanced) -> None:
+    """A dashboard held the serving copy open through both days' runs: the runs wrote the warehouse all the same, and
+    each promoted a new copy; the open connection kept reading the copy it opened, whole."""
+    before, after = advanced.serving_copies
+    assert after != before
+    assert advanced.held_reader_last_order_day == (date(2026, 10, 31), date(2026, 10, 31))
+    with published.connect(advanced.settings) as reader:
+        assert reader.execute(LAST_ORDER_DAY).fetchone()[0] == date(2026, 11, 2)
+    # The copy before the runs is gone (one previous copy is kept: the first day's); the new one is whole.
+    assert not before.exists()
+    assert published.current_database(advanced.settings).exists()
 
 
 def test_each_run_brings_elementarys_tables_up_to_date(advanced: Advanced) -> None:
