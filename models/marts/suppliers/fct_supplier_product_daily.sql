@@ -135,4 +135,7 @@ final as (
         on product_days.product_id = products.product_id
 )
 
+-- Stored by supplier, then day (columns 2 and 4): the suppliers' API reads one supplier's range at a time, and
+-- DuckDB skips the row groups whose min and max rule them out.
 select * from final
+order by 2, 4
