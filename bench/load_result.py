@@ -15,7 +15,7 @@ from typing import Any
 
 # The app database's tables every loader lands. tap-postgres also selects deleted_records (the delete tombstones):
 # empty until the sources are advanced a day, so on the fresh sources the bench loads the counts agree.
-APP_TABLES: tuple[str, ...] = ("customers", "products", "orders", "order_items", "payments")
+APP_TABLES: tuple[str, ...] = ("customers", "suppliers", "products", "orders", "order_items", "payments")
 
 
 class LoadResult:
