@@ -3,14 +3,17 @@ reading the warehouse and dbt's results, comparing marts, and a webhook receiver
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -328,3 +331,50 @@ def webhook() -> Iterator[Receiver]:
     finally:
         receiver.server.shutdown()
         receiver.server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def served(
+    argv: Callable[[int], list[str]],
+    health: str,
+    log: Path,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A server of ours (`argv(port)`) on a free port of 127.0.0.1 until the block ends, once `health` (a path)
+    answers 200. Stopped with its whole process group (a server's workers and children too), by its PID."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            argv(port),
+            cwd=PROJECT_ROOT,
+            env={**_env(), **(env or {})},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError), urllib.request.urlopen(url + health, timeout=5) as response:
+                if response.status == 200:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{' '.join(argv(port)[:4])} did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield url, process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # what outlived SIGTERM in the group (dagster dev's children)
+        process.wait(timeout=20)

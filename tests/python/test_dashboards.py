@@ -12,11 +12,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +22,7 @@ import duckdb
 import pytest
 import sqlglot
 from conftest import Built
-from helpers import rows
+from helpers import rows, served
 from playwright.sync_api import Page, Request, sync_playwright
 from sqlglot import exp
 
@@ -53,12 +48,6 @@ class Rendered:
     screenshot: Path | None = None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class App:
     url: str
@@ -82,38 +71,10 @@ def dashboards(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """The app, started with `command()` as `tidewater dashboards` starts it; stopped (by its PID) after."""
     settings = Settings.load(tmp_path_factory.mktemp("dashboards") / "data")
     _promote(settings, published.current_database(built.settings))
-    port = _free_port()
-    log = settings.data_dir / "streamlit.log"
-    process = subprocess.Popen(
-        command(settings, port),
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **settings.env()},
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboards did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with served(
+        lambda port: command(settings, port), "/_stcore/health", settings.data_dir / "streamlit.log", env=settings.env()
+    ) as (url, _):
         yield App(url=url, settings=settings)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
 
 
 def _render(page: Page, url: str, screenshot: Path) -> Rendered:

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,7 +21,7 @@ import duckdb
 import pytest
 import requests
 from conftest import Built
-from helpers import rows
+from helpers import rows, served
 
 from tidewater.orchestrate.settings import Settings
 from tidewater.serve import published
@@ -50,43 +47,9 @@ class Api:
         return requests.get(self.url + path, params=params, headers=headers, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def _serving(settings: Settings, store: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The API on a free port of 127.0.0.1 until the block ends (stopped by its PID)."""
-    port = _free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command(settings, port, tokens_file=store),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=settings.project_root,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the API did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield url, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def _serving(settings: Settings, store: Path, log: Path) -> Any:
+    """The API (`tidewater serve`) on a free port of 127.0.0.1 until the block ends."""
+    return served(lambda port: command(settings, port, tokens_file=store), "/health", log)
 
 
 @pytest.fixture(scope="module")

@@ -4,69 +4,30 @@ the sensors."""
 
 from __future__ import annotations
 
-import contextlib
 import html
-import os
 import re
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser import render
 from conftest import Built
-from helpers import BIN, copy_data_folder
-
-from tidewater.orchestrate.settings import PROJECT_ROOT
+from helpers import BIN, copy_data_folder, served
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def ui(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`tidewater ui` on a copy of the built folder; stopped (its whole process group) after the tests."""
     folder = copy_data_folder(built.settings.data_dir, tmp_path_factory.mktemp("ui") / "data")
-    port = _free_port()
-    log = folder.data_dir / "ui.log"
-    process = subprocess.Popen(
-        [str(BIN / "tidewater"), "--data-dir", str(folder.data_dir), "ui", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/server_info", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the UI did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(1)
+    with served(
+        lambda port: [str(BIN / "tidewater"), "--data-dir", str(folder.data_dir), "ui", "--port", str(port)],
+        "/server_info",
+        folder.data_dir / "ui.log",
+        timeout=180,
+    ) as (url, _):
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=20)
-        # dagster dev's webserver, daemon and code servers share the group: none of them outlives the test.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _text(url: str, tmp_path: Path, name: str) -> str:
