@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from .config import MS_PER_DAY, GenerationConfig
 from .draws import Weighted, below, choice, randint
+from .postgres import grant_reader_tables
 from .seasonality import day_start_ms, demand_factors, hour_acceptance, random_ms_in_day, traffic_weights
 from .spreadsheet import plan_marketing
 from .vocabulary import (
@@ -884,6 +885,9 @@ def _ensure_schema(cur: Any, tables: dict[str, str]) -> None:
             f"create or replace trigger {table}_hard_delete after delete on public.{table} "
             f"for each row execute function public.record_hard_delete('{key}')"
         )
+    # A table dropped and created again lost its grants: the extractor's read-only role gets them back (and none on
+    # the bookkeeping table, which the owner's default privileges would otherwise give it).
+    grant_reader_tables(cur)
 
 
 def app_database_is_current(conninfo: str, data: AppData) -> bool:

@@ -3,6 +3,10 @@
 The server listens on TCP 127.0.0.1 on a free port (no Unix socket), with password authentication (SCRAM), so the
 Meltano tap connects to it exactly as it would to a production replica. Its data directory lives under the project's
 data folder and survives between runs; the server itself runs only while a pipeline needs it.
+
+Two roles: the owner (USER, the superuser initdb makes), which the generator writes with, and READER, the extractor's
+read-only role: it may connect to the app database and select its tables in `public`, and nothing else (see
+`_grant_reader`). Both passwords are random, kept in connection.json (mode 600); Meltano only ever gets the reader's.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ import socket
 import subprocess
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from tidewater.orchestrate.errors import TidewaterError
 
 DATABASE = "saltbox"
 USER = "tidewater"
+READER = "tidewater_reader"
+# Generator bookkeeping in `public` that is no business of the extractor (which generation the tables hold).
+NOT_FOR_READER = ("_generation",)
 # PostgreSQL refuses to run as root; when we are root, the server runs as this unprivileged system user.
 SYSTEM_USER = "embedded_postgres"
 
@@ -33,18 +41,28 @@ class Connection:
     user: str
     password: str
     database: str
+    # READER's password; empty in a connection.json written before the role existed (`start` then makes one).
+    reader_password: str = ""
 
     @property
     def conninfo(self) -> str:
+        """The owner's: for the generator, which writes the tables."""
         return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
 
+    @property
+    def reader_conninfo(self) -> str:
+        """The read-only role's: what the extractor uses."""
+        return f"postgresql://{READER}:{self.reader_password}@{self.host}:{self.port}/{self.database}"
+
     def env(self) -> dict[str, str]:
-        """The variables meltano.yml reads for tap-postgres."""
+        """The variables meltano.yml reads for tap-postgres: the read-only role's, never the owner's."""
+        if not self.reader_password:
+            raise TidewaterError("the app database has no read-only role yet: start it with `tidewater pg start`")
         return {
             "TIDEWATER_PG_HOST": self.host,
             "TIDEWATER_PG_PORT": str(self.port),
-            "TIDEWATER_PG_USER": self.user,
-            "TIDEWATER_PG_PASSWORD": self.password,
+            "TIDEWATER_PG_USER": READER,
+            "TIDEWATER_PG_PASSWORD": self.reader_password,
             "TIDEWATER_PG_DATABASE": self.database,
         }
 
@@ -146,11 +164,14 @@ class PostgresServer:
         if result.returncode != 0:
             reason = (result.stderr or result.stdout).strip().splitlines()
             raise TidewaterError(f"PostgreSQL initdb failed in {self.pgdata}: {reason[-1] if reason else 'unknown'}")
-        self._write_connection(Connection("127.0.0.1", 0, USER, password, DATABASE))
+        self._write_connection(Connection("127.0.0.1", 0, USER, password, DATABASE, secrets.token_urlsafe(18)))
 
     def _write_connection(self, connection: Connection) -> None:
-        self.connection_file.write_text(json.dumps(asdict(connection), indent=2) + "\n")
-        self.connection_file.chmod(0o600)
+        # Created 600 (not chmod-ed after writing): the passwords are never readable by others, not even briefly.
+        fd = os.open(self.connection_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+        with os.fdopen(fd, "w") as file:
+            file.write(json.dumps(asdict(connection), indent=2) + "\n")
 
     def connection(self) -> Connection:
         if not self.connection_file.exists():
@@ -168,7 +189,11 @@ class PostgresServer:
         """Start the server (initializing it on first use) and make sure the app database exists."""
         if not self.is_initialized():
             self.initialize()
-        if self.is_running():
+        # The role and its grants are set when the server starts (or first meets a folder from before the role): a
+        # running server has them, and steps that run at once each call `start` (concurrent GRANTs on the same
+        # catalog rows fail with "tuple concurrently updated").
+        grant = not self.is_running()
+        if not grant:
             connection = self.connection()
         else:
             self._prepare_permissions()
@@ -189,9 +214,16 @@ class PostgresServer:
             )
             if result.returncode != 0:
                 raise TidewaterError(f"PostgreSQL failed to start: {self._log_reason()} (log: {self.log_file})")
-            connection = Connection("127.0.0.1", port, USER, self.connection().password, DATABASE)
+            stored = self.connection()
+            connection = Connection("127.0.0.1", port, USER, stored.password, DATABASE, stored.reader_password)
             self._write_connection(connection)
+        if not connection.reader_password:  # a data folder from before the read-only role
+            connection = replace(connection, reader_password=secrets.token_urlsafe(18))
+            self._write_connection(connection)
+            grant = True
         self._ensure_database(connection)
+        if grant:
+            self._grant_reader(connection)
         return connection
 
     def _ensure_database(self, connection: Connection) -> None:
@@ -211,6 +243,51 @@ class PostgresServer:
                     raise TidewaterError(f"cannot connect to PostgreSQL at 127.0.0.1:{connection.port}: {exc}") from exc
                 time.sleep(0.2)
 
+    def _grant_reader(self, connection: Connection) -> None:
+        """Create READER (or reset its password) and grant it exactly what tap-postgres needs: connect to the app
+        database, use schema `public`, select its tables (discovery reads the catalogs, which every role may).
+        Idempotent, run at each start of the server, so an existing database gets it too. Tables the owner creates
+        later (the generator creates a table again when its columns changed; a new table) are selectable through
+        default privileges; the generator also calls `grant_reader_tables` after it creates tables."""
+        import psycopg
+        from psycopg import sql
+
+        reader = sql.Identifier(READER)
+        owner = sql.Identifier(connection.user)
+        with psycopg.connect(
+            connection.conninfo.rsplit("/", 1)[0] + "/postgres", autocommit=True, connect_timeout=5
+        ) as conn:
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", (READER,)).fetchone()
+            verb = "alter" if exists else "create"
+            # The server gets the password's SCRAM verifier, hashed here: the password itself is in no statement
+            # the server could log. NOINHERIT and no attributes: nothing through membership, no roles, no databases.
+            verifier = conn.pgconn.encrypt_password(
+                connection.reader_password.encode(), READER.encode(), b"scram-sha-256"
+            )
+            conn.execute(
+                sql.SQL(verb + " role {} with login nosuperuser nocreatedb nocreaterole noinherit password {}").format(
+                    reader, sql.Literal(verifier.decode())
+                )
+            )
+            # PUBLIC may connect to every database and make temporary tables by default: only the app database,
+            # and no temporary tables there either.
+            databases = [r[0] for r in conn.execute("select datname from pg_database where datallowconn").fetchall()]
+            for database in databases:
+                conn.execute(
+                    sql.SQL("revoke connect, temporary on database {} from public").format(sql.Identifier(database))
+                )
+            conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(DATABASE), reader))
+        with psycopg.connect(connection.conninfo, autocommit=True, connect_timeout=5) as conn:
+            conn.execute("revoke create on schema public from public")  # PostgreSQL 15+ does it already; older ones not
+            conn.execute(sql.SQL("grant usage on schema public to {}").format(reader))
+            conn.execute(
+                sql.SQL("alter default privileges for role {} in schema public grant select on tables to {}").format(
+                    owner, reader
+                )
+            )
+            with conn.cursor() as cur:
+                grant_reader_tables(cur)
+
     def stop(self) -> bool:
         """Stop the server if it runs. Returns whether it was running."""
         if not self.is_running():
@@ -219,3 +296,18 @@ class PostgresServer:
         if result.returncode != 0:
             raise TidewaterError(f"PostgreSQL did not stop: {result.stderr.strip()} (log: {self.log_file})")
         return True
+
+
+def grant_reader_tables(cur: Any) -> None:
+    """Let READER select every table of `public` but the generator's bookkeeping (NOT_FOR_READER); a no-op where the
+    role does not exist (an app database given by URL, whose roles are its owner's business)."""
+    from psycopg import sql
+
+    cur.execute("select 1 from pg_roles where rolname = %s", (READER,))
+    if cur.fetchone() is None:
+        return
+    reader = sql.Identifier(READER)
+    cur.execute(sql.SQL("grant select on all tables in schema public to {}").format(reader))
+    for table in NOT_FOR_READER:
+        if cur.execute("select to_regclass(%s)", (f"public.{table}",)).fetchone()[0] is not None:
+            cur.execute(sql.SQL("revoke all on table public.{} from {}").format(sql.Identifier(table), reader))

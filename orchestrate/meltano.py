@@ -14,13 +14,19 @@ from tidewater.orchestrate.sources import Source
 
 def write_env_file(settings: Settings, connection: Connection) -> dict[str, str]:
     """Write the variables Meltano needs (paths and PostgreSQL) to the data folder's env file, and for the
-    project's own data folder also to .env, so that `meltano run el` typed by hand finds the same setup."""
+    project's own data folder also to .env, so that `meltano run el` typed by hand finds the same setup.
+
+    The PostgreSQL login in it is the read-only role's (`Connection.env`): the owner's password stays in the
+    server's connection.json. Both files are git-ignored and mode 600."""
     env = {**settings.env(), **connection.env()}
     text = "".join(f"{key}={value}\n" for key, value in sorted(env.items()))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     for target in [settings.env_file] + ([settings.project_root / ".env"] if settings.is_default else []):
-        target.write_text(text)
-        target.chmod(0o600)
+        # Created 600, not chmod-ed after writing: the password is never readable by others, not even briefly.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
     return env
 
 
