@@ -42,6 +42,22 @@ def reads_sources_only_in_staging(model: Model) -> RuleViolation | None:
     return _violation(conventions.source_problem(model.original_file_path, model.depends_on.get("nodes", [])))
 
 
+# Column classification (models/overview.md): `meta.classification` pii or quasi-identifier; a column without one is
+# public. Personal data may be reduced in staging but goes no further (issue 18).
+PERSONAL_CLASSIFICATIONS = ("pii", "quasi-identifier")
+
+
+@rule
+def personal_columns_stay_in_staging(model: Model) -> RuleViolation | None:
+    """Only a staging model may have a column classified pii or quasi-identifier."""
+    if conventions.layer_of(model.original_file_path) == "staging":
+        return None
+    personal = [
+        column.name for column in model.columns if column.meta.get("classification") in PERSONAL_CLASSIFICATIONS
+    ]
+    return RuleViolation(message=f"personal columns past staging: {', '.join(personal)}") if personal else None
+
+
 # -- snapshots ----------------------------------------------------------------------------------------------------
 
 

@@ -37,8 +37,6 @@ PREVIOUS_KEPT = 1
 SCHEMAS = ("marts", "metrics")
 # Elementary's tables the data-health page reads (its views name the warehouse's catalog, so only tables are copied).
 ELEMENTARY_TABLES = ("dbt_invocations", "elementary_test_results", "dbt_source_freshness_results", "dbt_run_results")
-# Columns that identify a person, even hashed: never served (dim_customers.email_hash).
-PERSONAL_COLUMNS = frozenset({"email_hash"})
 
 # A step that prepares a candidate copy (creates tables or macros, or checks queries) and says what it did.
 Step = Callable[[duckdb.DuckDBPyConnection], dict[str, Any]]
@@ -118,18 +116,8 @@ def _copy_from_warehouse(con: duckdb.DuckDBPyConnection, source: Path) -> dict[s
         ).fetchall()
         copied: dict[str, int] = {}
         for schema, table in tables:
-            columns = [
-                name
-                for (name,) in con.execute(
-                    "select column_name from duckdb_columns() "
-                    "where database_name = 'warehouse' and schema_name = ? and table_name = ? order by column_index",
-                    [schema, table],
-                ).fetchall()
-                if name not in PERSONAL_COLUMNS
-            ]
-            select = ", ".join(f'"{name}"' for name in columns)
             con.execute(f'create schema if not exists "{schema}"')
-            con.execute(f'create table "{schema}"."{table}" as select {select} from warehouse."{schema}"."{table}"')
+            con.execute(f'create table "{schema}"."{table}" as select * from warehouse."{schema}"."{table}"')
             copied[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
     finally:
         con.execute("detach warehouse")

@@ -35,7 +35,7 @@ MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
 # Copies kept open: the current one, and the previous one for requests that started before a promotion.
 OPEN_COPIES = 2
-# Answers kept per process: at most a year of days each (~35 kB), so at most ~35 MB.
+# Answers kept per process: each holds at most a year of days, so the cache stays small.
 CACHED_ANSWERS = 1000
 ISO_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # ASCII digits only: a regex \d also takes other scripts' digits
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import Built
-from helpers import rows
+from test_governance import looks_personal
 
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
@@ -41,11 +41,12 @@ def test_the_run_promotes_a_whole_copy_of_the_marts_and_metric_marts(built: Buil
 
 
 def test_nothing_that_identifies_a_person_is_served(built: Built) -> None:
+    """The copy holds only schemas past staging (and Elementary's run tables): no column there is named like personal
+    data (the classification and its tests, test_governance.py, keep such columns in staging)."""
     with published.connect(built.settings) as copy:
         served = {name for (name,) in copy.execute("select column_name from duckdb_columns()").fetchall()}
-    assert not served & published.PERSONAL_COLUMNS
-    # ... though the warehouse has them (the copy leaves them out, it does not miss them).
-    assert rows(built.settings, "select 1 from marts.dim_customers where email_hash is not null limit 1")
+    assert "customer_id" in served
+    assert not {name for name in served if looks_personal(name)}
 
 
 def test_a_copy_whose_checks_fail_is_not_promoted(built: Built, tmp_path: Path) -> None:

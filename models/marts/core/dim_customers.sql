@@ -45,7 +45,6 @@ cancellations as (
 final as (
     select
         customers.customer_id,
-        customers.email_hash,
         customers.country_code,
         countries.country_name,
         countries.region,
