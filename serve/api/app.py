@@ -141,11 +141,11 @@ def _day(text: str | None, name: str) -> date | None:
         raise ApiError(422, f"`{name}` is not a calendar day: {text[:10]!r}") from None
 
 
-def create_app(settings: Settings | None = None, tokens_file: Path | None = None) -> FastAPI:
-    """The API for a data folder (default: the settings' own); `tokens_file` replaces the data folder's store."""
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API for a data folder (default: the settings' own), its tokens in `settings.api_token_store`."""
     settings = settings or Settings.load()
     copies = ServingCopies(settings)
-    checker = TokenChecker(tokens_file or settings.api_token_store)
+    checker = TokenChecker(settings.api_token_store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -41,13 +41,19 @@ MACROS: dict[str, tuple[tuple[str, ...], str]] = {
         where suppliers.supplier_id = cast(supplier as bigint)
         """,
     ),
-    # Every day of the range, zero on days without sales: a chart's series has no gaps.
+    # Every day of a range: the daily macros' spine, so a chart's series has no gaps (zero on days without sales).
+    "days_between": (
+        ("date_from", "date_to"),
+        """
+        select cast(unnest(generate_series(cast(date_from as date), cast(date_to as date), interval 1 day))
+                    as date) as date_day
+        """,
+    ),
     "supplier_daily_sales": (
         ("supplier", "date_from", "date_to"),
         """
         with days as (
-            select cast(unnest(generate_series(cast(date_from as date), cast(date_to as date), interval 1 day))
-                        as date) as date_day
+            select * from serving.days_between(date_from, date_to)
         ),
         activity as (
             select date_day, sum(orders) as orders, sum(units_sold) as units_sold, sum(revenue) as revenue
@@ -71,8 +77,7 @@ MACROS: dict[str, tuple[tuple[str, ...], str]] = {
         ("supplier", "date_from", "date_to"),
         """
         with days as (
-            select cast(unnest(generate_series(cast(date_from as date), cast(date_to as date), interval 1 day))
-                        as date) as date_day
+            select * from serving.days_between(date_from, date_to)
         ),
         activity as (
             select date_day, sum(returned_units) as returned_units, sum(refunded_amount) as refunded_amount
