@@ -46,6 +46,7 @@ class SourceColumn:
     numeric_scale: int | None
     is_primary_key: bool
     is_declared: bool  # in dbt's source YAML for the app: staging may read it
+    is_pseudonymised: bool = False  # raw holds its keyed hash under another name (meltano/extractors.meltano.yml)
 
     @property
     def text_form(self) -> str | None:
@@ -57,8 +58,9 @@ class SourceColumn:
     @property
     def is_compared(self) -> bool:
         """In the row's fingerprint: what staging reads (a column added to the source is only noticed, a column
-        gone is named by the structure test), in a text form PostgreSQL and DuckDB agree on."""
-        return self.is_declared and self.text_form is not None
+        gone is named by the structure test), in a text form PostgreSQL and DuckDB agree on. Not a pseudonymised
+        column: raw holds an HMAC under a key PostgreSQL does not have."""
+        return self.is_declared and not self.is_pseudonymised and self.text_form is not None
 
     def as_text(self) -> str:
         """The value as text in PostgreSQL, the same characters as the macro writes from raw in DuckDB."""
@@ -86,9 +88,11 @@ class AppStructure:
     keys: dict[str, str]  # table -> its one integer primary key: the tables whose rows are snapshotted
 
 
-def declared_columns(load_schema: str, models_dir: Path = PROJECT_ROOT / "models") -> dict[str, set[str]]:
-    """Table -> the columns dbt's source YAML declares for the raw schema `load_schema`: what staging may read."""
-    declared: dict[str, set[str]] = {}
+def declared_columns(load_schema: str, models_dir: Path = PROJECT_ROOT / "models") -> dict[str, dict[str, str]]:
+    """Table -> {the app's column: raw's} for the columns dbt's source YAML declares for the raw schema `load_schema`:
+    what staging may read. A pseudonym column (`meta: {pseudonym_of: email}`, written by the extractor's stream maps
+    in the place of the app's column or columns) stands for the app's columns it replaces."""
+    declared: dict[str, dict[str, str]] = {}
     for path in sorted(models_dir.rglob("*.yml")):
         text = path.read_text()
         if "sources:" not in text:
@@ -98,8 +102,12 @@ def declared_columns(load_schema: str, models_dir: Path = PROJECT_ROOT / "models
             if declared_source.get("schema", declared_source.get("name")) != load_schema:
                 continue
             for table in declared_source.get("tables") or []:
-                columns = declared.setdefault(table.get("identifier") or table["name"], set())
-                columns.update(column["name"] for column in table.get("columns") or [])
+                columns = declared.setdefault(table.get("identifier") or table["name"], {})
+                for column in table.get("columns") or []:
+                    meta = (column.get("config") or {}).get("meta") or column.get("meta") or {}
+                    replaced = meta.get("pseudonym_of", column["name"])
+                    for app_column in [replaced] if isinstance(replaced, str) else replaced:
+                        columns[app_column] = column["name"]
     return declared
 
 
@@ -137,7 +145,8 @@ def app_structure(cur: Any) -> AppStructure:
             data_type=data_type,
             numeric_scale=scale,
             is_primary_key=column in primary_keys.get(table, []),
-            is_declared=column in declared.get(table, set()),
+            is_declared=column in declared.get(table, {}),
+            is_pseudonymised=declared.get(table, {}).get(column, column) != column,
         )
         for table, column, data_type, scale in cur.fetchall()
     ]

@@ -228,10 +228,11 @@ def _add_stage_commands() -> None:
     from tidewater.bench.api_latency import bench_api
     from tidewater.bench.cli import bench
     from tidewater.generate.cli import generate
+    from tidewater.privacy.cli import forget
     from tidewater.review.cli import check_models, data_diff, slim_ci
     from tidewater.serve.api.cli import api_token
 
-    for command in (generate, check_models, slim_ci, data_diff, bench, bench_api, api_token):
+    for command in (generate, check_models, slim_ci, data_diff, bench, bench_api, api_token, forget):
         cli.add_command(command)
 
 

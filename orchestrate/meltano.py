@@ -10,6 +10,7 @@ from tidewater.generate.postgres import Connection
 from tidewater.orchestrate.commands import run_logged
 from tidewater.orchestrate.settings import Settings, venv_tool
 from tidewater.orchestrate.sources import Source
+from tidewater.privacy import pseudonyms
 
 
 def write_env_file(settings: Settings, connection: Connection) -> dict[str, str]:
@@ -17,8 +18,9 @@ def write_env_file(settings: Settings, connection: Connection) -> dict[str, str]
     project's own data folder also to .env, so that `meltano run el` typed by hand finds the same setup.
 
     The PostgreSQL login in it is the read-only role's (`Connection.env`): the owner's password stays in the
-    server's connection.json. Both files are git-ignored and mode 600."""
-    env = {**settings.env(), **connection.env()}
+    server's connection.json. The pseudonym key is there for tap-postgres' stream maps. Both files are git-ignored
+    and mode 600."""
+    env = {**settings.env(), **connection.env(), **pseudonyms.env(settings)}
     text = "".join(f"{key}={value}\n" for key, value in sorted(env.items()))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     for target in [settings.env_file] + ([settings.project_root / ".env"] if settings.is_default else []):

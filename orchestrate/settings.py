@@ -59,8 +59,15 @@ class Settings(BaseSettings):
     api_port: int = 8000
     # The suppliers' API tokens (hashes only); default: api-tokens.json in the data folder's serving/.
     api_tokens_file: Path | None = None
+    # The secret key of the keyed hash that pseudonymises personal values before the loader (privacy/pseudonyms.py);
+    # default: pseudonym.key beside the config file, created on first use. Never in the repository or a data folder.
+    pseudonym_key_file: Path | None = None
+    # How long raw events stay in the warehouse and in the archive (privacy/retention.yml by default).
+    retention_policy_file: Path | None = None
 
-    @field_validator("data_dir", "dbt_package_mirror", "api_tokens_file", mode="after")
+    @field_validator(
+        "data_dir", "dbt_package_mirror", "api_tokens_file", "pseudonym_key_file", "retention_policy_file", mode="after"
+    )
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None
@@ -197,6 +204,19 @@ class Settings(BaseSettings):
         return self.api_tokens_file or self.serving_dir / "api-tokens.json"
 
     @property
+    def pseudonym_key_path(self) -> Path:
+        return self.pseudonym_key_file or config_file().parent / "pseudonym.key"
+
+    @property
+    def retention_policy(self) -> Path:
+        return self.retention_policy_file or PROJECT_ROOT / "privacy" / "retention.yml"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Raw data past its hot period, as Parquet partitioned by day (privacy/retention.py)."""
+        return self.data_dir / "archive"
+
+    @property
     def marts_deadline_cron(self) -> str:
         hour, minute = self.marts_deadline.split(":")
         return f"{int(minute)} {int(hour)} * * *"
@@ -217,4 +237,12 @@ class Settings(BaseSettings):
             "DAGSTER_HOME": str(self.dagster_home),
             **({"TIDEWATER_BUSINESS_NOW": self.business_now} if self.business_now else {}),
             **({"TIDEWATER_API_TOKENS_FILE": str(self.api_tokens_file)} if self.api_tokens_file else {}),
+            **{
+                f"TIDEWATER_{name.upper()}": str(value)
+                for name, value in (
+                    ("pseudonym_key_file", self.pseudonym_key_file),
+                    ("retention_policy_file", self.retention_policy_file),
+                )
+                if value
+            },
         }

@@ -30,6 +30,7 @@ from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
 
 FILE_NAME = "tidewater.duckdb"
+STAMP = "%Y%m%dT%H%M%S%fZ"  # a copy's folder name: when it was made (UTC)
 CURRENT = "current"
 # Copies kept besides the current one: a reader that opened the previous copy just before a promotion finishes on it.
 PREVIOUS_KEPT = 1
@@ -68,19 +69,19 @@ def publish(settings: Settings, steps: dict[str, Step]) -> Publication:
     started = time.monotonic()
     settings.serving_dir.mkdir(parents=True, exist_ok=True)
     # Named by the time of publication, to the microsecond: sorted by name, the copies are in the order made.
-    folder = settings.serving_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = settings.serving_dir / datetime.now(UTC).strftime(STAMP)
     folder.mkdir()
     publication = Publication(database=folder / FILE_NAME)
     try:
         with _candidate(publication.database) as con:
-            publication.tables = _copy_from_warehouse(con, settings.warehouse)
+            publication.tables, last_erasure = _copy_from_warehouse(con, settings.warehouse)
             for name, step in steps.items():
                 publication.steps[name] = step(con)
         _promote(settings.serving_dir, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    _prune(settings.serving_dir, keep=folder)
+    _prune(settings.serving_dir, keep=folder, erased_at=last_erasure)
     publication.seconds = time.monotonic() - started
     return publication
 
@@ -95,7 +96,8 @@ def _candidate(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def _copy_from_warehouse(con: duckdb.DuckDBPyConnection, source: Path) -> dict[str, int]:
+def _copy_from_warehouse(con: duckdb.DuckDBPyConnection, source: Path) -> tuple[dict[str, int], datetime | None]:
+    """The tables copied with their row counts, and when the last erasure request was recorded (if any)."""
     if not source.exists():
         raise TidewaterError(f"warehouse not found: {source} (run `make run` to build it)")
     if warehouse.held_by_another_process(source, read_only=True):
@@ -119,9 +121,18 @@ def _copy_from_warehouse(con: duckdb.DuckDBPyConnection, source: Path) -> dict[s
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create table "{schema}"."{table}" as select * from warehouse."{schema}"."{table}"')
             copied[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        ledger = con.execute(
+            "select 1 from duckdb_tables() where database_name = 'warehouse' and schema_name = 'privacy'"
+            " and table_name = 'erasure_requests'"
+        ).fetchall()
+        last_erasure = (
+            con.execute("select max(recorded_at) from warehouse.privacy.erasure_requests").fetchone()[0]
+            if ledger
+            else None
+        )
     finally:
         con.execute("detach warehouse")
-    return copied
+    return copied, last_erasure
 
 
 def _promote(serving_dir: Path, folder: Path) -> None:
@@ -132,10 +143,22 @@ def _promote(serving_dir: Path, folder: Path) -> None:
     os.replace(staged, link)
 
 
-def _prune(serving_dir: Path, keep: Path) -> None:
+def _prune(serving_dir: Path, keep: Path, erased_at: datetime | None) -> None:
+    """Keep PREVIOUS_KEPT copies besides `keep`, none made before the last erasure request was recorded (they may
+    still hold the person; a reader with one open finishes on its unlinked file)."""
     copies = sorted(
-        (p for p in serving_dir.iterdir() if p.is_dir() and not p.is_symlink() and p != keep),
+        (p for p in serving_dir.iterdir() if p.is_dir() and not p.is_symlink() and p != keep and _made(p)),
         key=lambda p: p.name,
     )
-    for old in copies[: max(0, len(copies) - PREVIOUS_KEPT)]:
-        shutil.rmtree(old, ignore_errors=True)
+    for index, old in enumerate(copies):
+        made = _made(old)
+        if index < len(copies) - PREVIOUS_KEPT or (erased_at and made and made < erased_at.replace(tzinfo=UTC)):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _made(copy: Path) -> datetime | None:
+    """When a copy was made, from its name; None for a folder publish did not make (left alone)."""
+    try:
+        return datetime.strptime(copy.name, STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None

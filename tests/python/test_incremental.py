@@ -116,18 +116,19 @@ def test_advanced_days_on_the_daily_schedule_load_incrementally(advanced: Advanc
     raw_orders_added = scalar(settings, "select count(*) from raw_app.orders") - advanced.raw_orders_before
     assert 0 < raw_orders_added < 0.2 * source_orders
 
-    # Hard deletes: tombstoned in raw, gone from the marts, recorded in the snapshot; soft deletes flagged.
+    # Hard deletes: tombstoned in raw, gone from the marts; soft deletes flagged. A customer hard-deleted in the app
+    # asked to be erased: recorded in the ledger, and no row of theirs left in raw or the snapshot's history.
     tombstones = "select record_id from raw_app.deleted_records where table_name = "
     erased = [r[0] for r in rows(settings, tombstones + "'customers'")]
     purged = [r[0] for r in rows(settings, tombstones + "'orders'")]
     assert len(erased) == 2 and len(purged) == 1
-    assert not rows(settings, f"select 1 from marts.dim_customers where customer_id in ({', '.join(map(str, erased))})")
+    ids = ", ".join(map(str, erased))
+    for table in ("marts.dim_customers", "raw_app.customers", "snapshots.snp_app__customers"):
+        assert not rows(settings, f"select 1 from {table} where customer_id in ({ids})"), table
+    ledger = "select customer_id from privacy.erasure_requests where requested_by = 'app' order by 1"
+    assert [r[0] for r in rows(settings, ledger)] == sorted(erased)
     assert not rows(settings, f"select 1 from marts.fct_orders where order_id = {purged[0]}")
     assert not rows(settings, f"select 1 from marts.fct_order_items where order_id = {purged[0]}")
-    deleted_versions = rows(
-        settings, "select customer_id from snapshots.snp_app__customers where dbt_is_deleted = 'True' order by 1"
-    )
-    assert [r[0] for r in deleted_versions] == sorted(erased)
     assert scalar(settings, "select count(*) from marts.dim_customers where is_deleted") >= 1
 
     # Schema change on day 2: the new column reaches raw and Elementary flags it (that table only); the staging

@@ -1,5 +1,6 @@
 """The `tap-postgres-msgspec-batches` command: meltanolabs-tap-postgres 0.10.0, its jsonl batch files written by
-msgspec (batcher.py). Settings, streams and messages are tap-postgres' own."""
+msgspec (batcher.py) and holding records as its stream maps made them (stream_maps.py). Settings, streams and
+messages are tap-postgres' own."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import sqlalchemy.exc
 from tap_postgres.tap import TapPostgres
 
 from singer_batch_msgspec.batcher import use_for_jsonl
+from singer_batch_msgspec.stream_maps import apply_in_batches
 
 
 def main() -> None:
     use_for_jsonl()
+    apply_in_batches()
     try:
         TapPostgres.cli()
     except sqlalchemy.exc.OperationalError as exc:

@@ -7,6 +7,7 @@ without time zone` gains `+00:00` in RECORD messages only, with either batcher; 
 
 from __future__ import annotations
 
+import hmac
 import json
 import subprocess
 import sys
@@ -80,3 +81,41 @@ def test_batch_files_hold_the_records_and_state_the_sdks_batch_files_hold(tmp_pa
         assert as_instants(written[stream]) == as_instants(records), stream
     assert _kinds(by_msgspec) == _kinds(by_sdk)
     assert _last_state(by_msgspec) == _last_state(by_sdk)
+
+
+def test_batch_files_hold_records_as_the_stream_maps_made_them(tmp_path: Path) -> None:
+    """A map that replaces a value by its keyed hash must hold in the batch files, where the SDK alone ignores it."""
+    key = "a-test-key-not-a-secret"
+    config = {
+        **tap_config(),
+        "batch_config": {
+            "encoding": {"format": "jsonl", "compression": "none"},
+            "storage": {"root": (tmp_path / "batches").as_uri()},
+            "batch_size": 7,
+        },
+        "stream_maps": {
+            "public-products": {
+                "product_name_hash": "pseudonym(config['pseudonym_key'], product_name)",
+                "product_name": "__NULL__",
+            }
+        },
+        "stream_map_config": {"pseudonym_key": key},
+    }
+    by_sdk = _batched_records(_run(tmp_path, "tap-postgres", config), ".json.gz")
+    messages = _run(tmp_path, "tap-postgres-msgspec-batches", config)
+    written = _batched_records(messages, ".jsonl")
+
+    # The SDK announces the mapped schema but writes the plain values: the gap the wrapper closes.
+    assert any(record.get("product_name") for record in by_sdk["public-products"])
+    [schema] = [m["schema"] for m in messages if m["type"] == "SCHEMA" and m["stream"] == "public-products"]
+    assert "product_name" not in schema["properties"] and "product_name_hash" in schema["properties"]
+
+    plain = {record["product_id"]: record["product_name"] for record in by_sdk["public-products"]}
+    for record in written["public-products"]:
+        assert "product_name" not in record
+        name = plain[record["product_id"]]
+        expected = None if name is None else hmac.new(key.encode(), name.strip().lower().encode(), "sha256").hexdigest()
+        assert record["product_name_hash"] == expected
+    assert len(written["public-products"]) == len(plain) == 20
+    # Other streams are untouched.
+    assert as_instants(written["public-orders"]) == as_instants(by_sdk["public-orders"])

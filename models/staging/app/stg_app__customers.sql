@@ -11,8 +11,9 @@ latest as (
 final as (
     select
         cast(customer_id as {{ dbt.type_bigint() }}) as customer_id,
-        {{ hash_pii('email') }} as email_hash,
-        coalesce(nullif(trim(phone), '') is not null, false) as has_phone,
+        -- Pseudonyms already (the extractor keys them): the plain values never reach the warehouse.
+        email_hash,
+        phone_hash is not null as has_phone,
         nullif(trim(city), '') as city,
         nullif(trim(postal_code), '') as postal_code,
         upper(nullif(trim(country_code), '')) as country_code,

@@ -11,14 +11,20 @@
 {%- set source_tables_relation = source('audit', 'source_tables') %}
 {%- set source_columns_relation = source('audit', 'source_columns') %}
 
-{#- The columns dbt declares for each app table (Singer's _sdc_ columns are the loader's, not the source's). -#}
+{#- The columns dbt declares for each app table (Singer's _sdc_ columns are the loader's, not the source's), by their
+    name in the app: a pseudonym column (meta pseudonym_of, written by the extractor's stream maps) stands for the
+    app's column or columns it replaces. -#}
 {%- set declared = [] %}
 {%- set raw_schemas = [] %}
 {%- if execute %}
     {%- for node in graph.sources.values() if node.source_name == 'app' %}
         {%- if node.schema not in raw_schemas %}{% do raw_schemas.append(node.schema) %}{% endif %}
-        {%- for column_name in node.columns if not column_name.startswith('_sdc_') %}
-            {%- do declared.append((node.identifier, column_name)) %}
+        {%- for column_name, column in node.columns.items() if not column_name.startswith('_sdc_') %}
+            {%- set meta = column.get('config', {}).get('meta', {}) or column.get('meta', {}) %}
+            {%- set replaced = meta.get('pseudonym_of', column_name) %}
+            {%- for app_column in ([replaced] if replaced is string else replaced) %}
+                {%- do declared.append((node.identifier, app_column)) %}
+            {%- endfor %}
         {%- endfor %}
     {%- endfor %}
 {%- endif %}

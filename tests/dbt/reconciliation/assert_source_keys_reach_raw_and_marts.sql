@@ -3,11 +3,21 @@
 -- Payments have no payment-level mart: they are checked in staging here and by their totals in fct_orders.
 -- A table whose keys the snapshot could not list (gone from the source, or keyed otherwise) is left out of "in the
 -- mart, not in the source": assert_app_source_structure_unchanged names it instead of every one of its keys.
+-- A customer erased on request (privacy.erasure_requests) is expected nowhere past the source, even while the app
+-- still has them.
 
 with
 
+erasure_requests as (
+    select * from {{ source('privacy', 'erasure_requests') }}
+),
+
 source_keys as (
     select * from {{ source('audit', 'source_keys') }}
+    where not (
+        entity = 'customers'
+        and key_id in (select cast(customer_id as {{ dbt.type_bigint() }}) from erasure_requests)
+    )
 ),
 
 source_tables as (

@@ -1,0 +1,1 @@
+"""Privacy and security: pseudonymisation before the loader, erasure everywhere, retention of raw events."""
