@@ -26,6 +26,7 @@ from tidewater.orchestrate.app_database import AppDatabase
 from tidewater.orchestrate.assets.extract_load import extract_load_asset
 from tidewater.orchestrate.assets.observability import last_built, observability_assets
 from tidewater.orchestrate.assets.reconciliation import reconciliation_asset
+from tidewater.orchestrate.assets.retention import RAW_EVENTS, retention_asset
 from tidewater.orchestrate.assets.sources import ON_APP_DATABASE, generate_sources
 from tidewater.orchestrate.assets.transform import transform_assets
 from tidewater.orchestrate.console import step_lines
@@ -44,8 +45,9 @@ dbt_build = transform_assets(manifest_path)
 loads = {source.name: extract_load_asset(source, manifest) for source in meltano_sources()}
 reconciliation = reconciliation_asset(manifest, [key for load in loads.values() for key in load.keys])
 serving = serving_assets(last_built(dbt_build))
-observability = observability_assets(dbt_build, alerts_after=SERVING_KEYS)
-assets = [generate_sources, *loads.values(), reconciliation, dbt_build, *serving, *observability]
+retention = retention_asset([*last_built(dbt_build), *SERVING_KEYS])
+observability = observability_assets(dbt_build, alerts_after=[*SERVING_KEYS, RAW_EVENTS])
+assets = [generate_sources, *loads.values(), reconciliation, dbt_build, *serving, retention, *observability]
 
 marts = [key for key in dbt_build.keys if key.path[0] == "marts"]
 freshness_checks = automation.marts_freshness(settings, marts)

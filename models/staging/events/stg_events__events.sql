@@ -1,12 +1,29 @@
 {#- A table, not a view like the rest of staging: deduplicating and parsing every landed line is a window over
-    all of them (1M rows at scale 1), read by about fifteen tests and by int_events__sessionized. -#}
+    all of them (1M rows at scale 1), read by about fifteen tests and by int_events__sessionized. Every line means
+    raw's (hot) and the archive's: retention moves old days out of raw, not out of staging. -#}
 {{ config(materialized='table') }}
 
 with
 
+hot as (
+    select * from {{ source('events', 'events') }}
+),
+
+archived as (
+    -- Lines retention moved out of raw (privacy/retention.py): without them a rebuild would lose those events.
+    select * from {{ ref('stg_events__archived_events') }}
+),
+
+all_lines as (
+    -- By name: the archive's files may predate a column raw has now (null there).
+    select * from hot
+    union all by name
+    select * from archived
+),
+
 source as (
     -- A line number that no longer holds an event (its file changed after it was loaded) is marked deleted.
-    select * from {{ source('events', 'events') }}
+    select * from all_lines
     where _sdc_deleted_at is null
 ),
 

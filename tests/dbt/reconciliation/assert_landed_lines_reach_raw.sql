@@ -4,11 +4,14 @@
 -- non-blank lines, each once, at the same line numbers, with the same bytes - each line's md5, combined in line
 -- order as the snapshot combines them. So a file changed after it was loaded (a line corrected, inserted or removed)
 -- and not read again fails here, not only a file whose line count differs. Fails listing each file and the problem.
+-- Raw means raw and the archive retention moved old days to (privacy/retention.py); a file of a day retention deleted
+-- (older than its delete horizon, audit.retention_runs) is expected nowhere.
 
 with
 
 landed_files as (
     select * from {{ source('audit', 'landed_files') }}
+    where {{ is_retained_landing_file('source_file') }}
 ),
 
 landing_files as (
@@ -17,6 +20,9 @@ landing_files as (
 
 raw_events as (
     select * from {{ source('events', 'events') }}
+    where _sdc_deleted_at is null
+    union all by name
+    select * from {{ ref('stg_events__archived_events') }}
     where _sdc_deleted_at is null
 ),
 

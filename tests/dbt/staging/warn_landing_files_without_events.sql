@@ -3,16 +3,21 @@
 -- Landing files that gave no row at all: empty, or only blank lines (a failed export, a file still being
 -- written, a file emptied after it was loaded). Nothing of them is in raw_events.events (or only rows marked
 -- deleted), so only the tap's file list shows them. Lists the files; files the tap does not read are
--- warn_landing_files_rejected's.
+-- warn_landing_files_rejected's. Files of days retention deleted are expected empty (is_retained_landing_file).
 
 with
 
 landing_files as (
     select * from {{ source('events', 'landing_files') }}
+    where {{ is_retained_landing_file('_source_file') }}
 ),
 
 events as (
+    -- Raw and the archive retention moved old days to (privacy/retention.py).
     select * from {{ source('events', 'events') }}
+    where _sdc_deleted_at is null
+    union all by name
+    select * from {{ ref('stg_events__archived_events') }}
     where _sdc_deleted_at is null
 ),
 
