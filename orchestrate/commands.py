@@ -50,6 +50,9 @@ def run_logged(command: Sequence[str], *, env: dict[str, str], log_file: Path, l
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,  # its own process group: stopping it reaches the processes it starts
+            # What the tool writes is the user's alone: Meltano's per-run plugin config (the reader's password, the
+            # pseudonym key) is left behind by a killed run, and logs and batch files hold the data.
+            umask=0o077,
         )
         assert process.stdout is not None
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from singer_batch_msgspec.stream_maps import pseudonym
 
 

@@ -8,20 +8,16 @@
 
 with
 
-erasure_requests as (
-    select * from {{ source('privacy', 'erasure_requests') }}
-),
-
 source_keys as (
     select * from {{ source('audit', 'source_keys') }}
-    where not (
-        entity = 'customers'
-        and key_id in (select cast(customer_id as {{ dbt.type_bigint() }}) from erasure_requests)
-    )
 ),
 
 source_tables as (
     select * from {{ source('audit', 'source_tables') }}
+),
+
+erasure_requests as (
+    select * from {{ source('privacy', 'erasure_requests') }}
 ),
 
 raw_keys as (
@@ -89,25 +85,36 @@ mart_keys as (
     where not is_deleted_in_source
 ),
 
+expected_keys as (
+    select source_keys.*
+    from source_keys
+    where not (
+        source_keys.entity = 'customers'
+        and source_keys.key_id in (
+            select cast(erasure_requests.customer_id as {{ dbt.type_bigint() }}) from erasure_requests
+        )
+    )
+),
+
 missing_in_raw as (
     select
-        source_keys.entity,
-        source_keys.key_id,
+        expected_keys.entity,
+        expected_keys.key_id,
         'in the source, missing in raw' as problem
-    from source_keys
+    from expected_keys
     left join raw_keys
-        on source_keys.entity = raw_keys.entity and source_keys.key_id = raw_keys.key_id
+        on expected_keys.entity = raw_keys.entity and expected_keys.key_id = raw_keys.key_id
     where raw_keys.key_id is null
 ),
 
 missing_in_marts as (
     select
-        source_keys.entity,
-        source_keys.key_id,
+        expected_keys.entity,
+        expected_keys.key_id,
         'in the source, missing in the mart' as problem
-    from source_keys
+    from expected_keys
     left join mart_keys
-        on source_keys.entity = mart_keys.entity and source_keys.key_id = mart_keys.key_id
+        on expected_keys.entity = mart_keys.entity and expected_keys.key_id = mart_keys.key_id
     where mart_keys.key_id is null
 ),
 
@@ -119,9 +126,9 @@ extra_in_marts as (
     from mart_keys
     inner join source_tables
         on mart_keys.entity = source_tables.table_name
-    left join source_keys
-        on mart_keys.entity = source_keys.entity and mart_keys.key_id = source_keys.key_id
-    where source_tables.is_snapshotted and source_keys.key_id is null
+    left join expected_keys
+        on mart_keys.entity = expected_keys.entity and mart_keys.key_id = expected_keys.key_id
+    where source_tables.is_snapshotted and expected_keys.key_id is null
 ),
 
 final as (
