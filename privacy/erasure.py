@@ -6,10 +6,10 @@ privacy.erasure_requests: the customer id, when it was asked (requested_at, busi
 (recorded_at, the machine's clock), by whom. The id is kept so that the person is suppressed when the app sends their
 row again; nothing else about them is kept.
 
-`apply` runs after every load of the app database, before dbt builds: it deletes the customer's raw rows (their
-pseudonyms, city, postal code), their snapshot history, and Elementary's stored samples that name them. Staging is a
-view of raw, and the marts, the metrics and the serving copy are rebuilt from staging in the same run, so the person
-leaves those too. Their orders stay for the books, under a customer id that no longer leads to anyone.
+`apply` runs at the start of every build (the dbt_build step, once the loads are done): it deletes the customer's raw
+rows (their pseudonyms, city, postal code), their snapshot history, and Elementary's stored samples that name them.
+Staging is a view of raw, and the marts, the metrics and the serving copy are rebuilt from staging in the same run,
+so the person leaves those too. Their orders stay for the books, under a customer id that no longer leads to anyone.
 """
 
 from __future__ import annotations

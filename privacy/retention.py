@@ -12,7 +12,8 @@ archived day's folder, or an archived file delivered again, joins or replaces th
 
 Never a row lost: a day's file is written under a temporary name, flushed to disk and renamed (a half-written file
 is never visible), and only then, in one transaction, are the hot rows deleted, after checking that each of them is
-in the file. The figures of each run go to `audit.retention_runs`, in that same transaction.
+in the file. The figures of each run that moved or deleted rows go to `audit.retention_runs`, in that same
+transaction.
 """
 
 from __future__ import annotations
@@ -277,7 +278,9 @@ def apply_table(settings: Settings, policy: TablePolicy, today: date) -> TableRe
                 hot_rows=int(hot_rows),
                 archive_rows=archive_rows(settings, table),
             )
-            _record(con, result, datetime.now(UTC).replace(tzinfo=None))
+            if result.archived_days or result.deleted_days or deleted_rows:
+                # A run that moved or deleted nothing leaves no row: a rerun changes nothing in the warehouse.
+                _record(con, result, datetime.now(UTC).replace(tzinfo=None))
             con.execute("commit")
         except BaseException:
             con.execute("rollback")

@@ -9,13 +9,13 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, AssetSpec, MaterializeResult, multi_asset
 
-from tidewater.orchestrate import meltano, warehouse
+from tidewater.orchestrate import meltano
 from tidewater.orchestrate.app_database import AppDatabase
 from tidewater.orchestrate.assets.sources import ON_APP_DATABASE, SYSTEMS, system_key
 from tidewater.orchestrate.partitions import business_days, one_run
 from tidewater.orchestrate.settings import Settings
 from tidewater.orchestrate.sources import Source, meltano_sources
-from tidewater.privacy import erasure, pseudonyms
+from tidewater.privacy import pseudonyms
 
 STARTED_AT = "started_at"
 
@@ -65,14 +65,6 @@ def extract_load_asset(source: Source, manifest: dict[str, Any]) -> AssetsDefini
         log_file = meltano.extract_load(settings, source, env)
         seconds = time.monotonic() - started
         context.log.info(f"{source.label}: loaded in {seconds:.1f} s")
-        erased: dict[str, int] = {}
-        if source.name in ON_APP_DATABASE:
-            # Before anything reads the new rows: a customer who asked to be forgotten is not loaded back.
-            with warehouse.connect(settings.warehouse, read_only=False) as con:
-                pseudonyms.check_raw(con)
-                erased = erasure.apply(con)
-            if any(erased.values()):
-                context.log.info("erasure requests applied: " + ", ".join(f"{k} -{v}" for k, v in erased.items() if v))
         for table in tables:
             yield MaterializeResult(
                 asset_key=raw_key(source.load_schema, table),
@@ -82,7 +74,6 @@ def extract_load_asset(source: Source, manifest: dict[str, Any]) -> AssetsDefini
                     "loader": source.loader,
                     # The landing-zone sensor loads again any file written after this (automation.py).
                     STARTED_AT: started_at,
-                    **({"rows erased": sum(erased.values())} if erased else {}),
                 },
             )
 

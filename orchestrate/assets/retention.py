@@ -34,7 +34,7 @@ def retention_asset(after: Sequence[AssetKey]) -> AssetsDefinition:
         backfill_policy=one_run,
         description="raw_events.events past the retention policy's hot_days archived to Parquet, partitioned by "
         "landing day (data/archive/raw_events/events), then deleted from raw; archived days past delete_after_days "
-        "deleted. Each run's figures: audit.retention_runs.",
+        "deleted. Figures of each run that moved or deleted rows: audit.retention_runs.",
     )
     def raw_events(context: AssetExecutionContext) -> MaterializeResult:
         settings = Settings.load()

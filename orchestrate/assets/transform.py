@@ -17,9 +17,10 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 
 from tidewater.generate import advance as time_moves
 from tidewater.generate.config import GenerationConfig
-from tidewater.orchestrate import dbt, elementary
+from tidewater.orchestrate import dbt, elementary, warehouse
 from tidewater.orchestrate.partitions import business_days, one_run
 from tidewater.orchestrate.settings import Settings
+from tidewater.privacy import erasure, pseudonyms
 
 
 class WarehouseNames(DagsterDbtTranslator):
@@ -97,6 +98,13 @@ def transform_assets(manifest_path: Path) -> Any:
     )
     def dbt_build(context: AssetExecutionContext, config: BuildConfig) -> Iterator[Any]:
         settings = Settings.load()
+        # Before dbt reads raw, with the loads done (they take turns on the warehouse, this would not wait): a
+        # customer who asked to be forgotten leaves raw, the snapshot and Elementary's samples (privacy/erasure.py).
+        with warehouse.connect(settings.warehouse, read_only=False) as con:
+            pseudonyms.check_raw(con)
+            erased = erasure.apply(con)
+        if any(erased.values()):
+            context.log.info("erasure requests applied: " + ", ".join(f"{k} -{v}" for k, v in erased.items() if v))
         extra = business_now_env(settings)
         if extra:
             context.log.info(f"business time {extra['TIDEWATER_BUSINESS_NOW']}: freshness and anomalies judged at it")

@@ -14,6 +14,7 @@ from tidewater.generate import GenerationConfig, generate
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.settings import PROJECT_ROOT
+from tidewater.privacy import pseudonyms
 
 
 def test_every_line_of_several_files_lands_once_through_the_buffered_tap(tmp_path: Path) -> None:
@@ -150,9 +151,10 @@ def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_p
     try:
         generate(GenerationConfig(seed=TEST_SEED, scale=TEST_SCALE), tmp_path / "landing", connection.conninfo)
         env_file = tmp_path / "tidewater.env"
-        env_file.write_text(
-            "".join(f"{key}={value}\n" for key, value in connection.env().items()) + f"TIDEWATER_DATA_DIR={tmp_path}\n"
-        )
+        # Any key: both paths pseudonymise with it (the stream maps, in RECORD messages and in batch files).
+        key = {pseudonyms.ENV_VAR: "loader-test-key-0123456789abcdef"}
+        env = {**connection.env(), "TIDEWATER_DATA_DIR": str(tmp_path), **key}
+        env_file.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
         dumped = {}
         for what in ("config", "catalog"):
             result = subprocess.run(
@@ -167,8 +169,11 @@ def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_p
         (tmp_path / "catalog.json").write_text(json.dumps(dumped["catalog"]))
         venv_bin = PROJECT_ROOT / ".meltano" / "extractors" / "tap-postgres" / "venv" / "bin"
         catalog = ["--catalog", str(tmp_path / "catalog.json")]
+        # RECORD messages from the same command without batch_config: the SDK's own record path, where it applies
+        # the stream maps itself (the plain `tap-postgres` command lacks the maps' pseudonym function).
+        tap = str(venv_bin / "tap-postgres-msgspec-batches")
         by_records, records_state = _tap_then_loader(
-            tmp_path, "records", None, 100_000, [str(venv_bin / "tap-postgres"), *catalog], dumped["config"], "raw_app"
+            tmp_path, "records", None, 100_000, [tap, *catalog], dumped["config"], "raw_app"
         )
         batches = {**dumped["config"]["batch_config"], "batch_size": 2_000}
         assert batches["storage"]["root"] == (tmp_path / "batches" / "tap-postgres").as_uri()
@@ -177,7 +182,7 @@ def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_p
             "batches",
             batches,
             5_000,
-            [str(venv_bin / "tap-postgres-msgspec-batches"), *catalog],
+            [tap, *catalog],
             dumped["config"],
             "raw_app",
         )

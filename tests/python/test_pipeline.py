@@ -114,9 +114,12 @@ def test_every_source_row_matches_raw_and_the_source_has_what_staging_reads(buil
     snapshotted = _warehouse_rows(built, "select table_name from audit.source_tables where is_snapshotted order by 1")
     assert [r[0] for r in snapshotted] == ["customers", "order_items", "orders", "payments", "products", "suppliers"]
     uncompared = _warehouse_rows(
-        built, "select table_name, column_name from audit.source_columns where is_declared and not is_compared"
+        built,
+        "select table_name, column_name from audit.source_columns where is_declared and not is_compared order by 1, 2",
     )
-    assert uncompared == []
+    # Only the columns raw holds as pseudonyms: their HMAC's key is not PostgreSQL's to compute.
+    personal = ["address_line", "email", "first_name", "last_name", "phone"]
+    assert uncompared == [("customers", column) for column in personal]
 
 
 def test_every_landed_event_line_is_in_raw(built: Built) -> None:
