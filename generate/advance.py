@@ -4,12 +4,16 @@ Day 1 is 2026-11-01, the day after the generated window. Each day, on the app da
 new customers and orders (with lines and payments), status updates on open orders (`updated_at` moves),
 returns with refunds, price changes, soft deletes (customers close their account: `deleted_at`), hard deletes
 (erasure requests remove a customer; duplicate checkouts of the day before are purged with their lines and
-payments; a delete trigger leaves a tombstone in `deleted_records`), and on the schema-change day a new column
+payments; a delete trigger leaves a tombstone in `deleted_records`), changes of marketing consent (customers who
+granted it withdraw, customers who withheld it grant it: `marketing_consent`, its `_updated_at` and `updated_at`
+move; the app database is the system of record for consent, the events' `consent_state` is only what the browser
+said), and on the schema-change day a new column
 (`orders.gift_message`). In the landing zone: that day's events in `events/<day>/arrived-<day>.jsonl`, and late
 events of the three days before in `events/<earlier day>/arrived-<day>.jsonl`; from the schema-change day the
 browser sends one more field (`consent_state`).
 
-Deterministic: day k depends only on the seed, the scale and the sources as days 1..k-1 left them.
+Deterministic: day k depends only on the seed, the scale and the sources as days 1..k-1 left them. Consent has its
+own random stream per day (`advance-consent-<k>`), so the other changes of a day are what they were without it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from .app_db import (
     customer_row,
     datetime_to_ms,
     ms_to_datetime,
+    signup_consent,
 )
 from .config import MS_PER_DAY, GenerationConfig
 from .events import _BOT, _BROWSE, _BUY, _GUEST, _LOGGED_IN, _LOGS_IN_AT_CHECKOUT, EVENTS_FOLDER, _Planner, _Writer
@@ -66,6 +71,8 @@ RATE_DUPLICATE_CHECKOUT = 0.01  # orders submitted twice (purged the next day); 
 RATE_SOFT_DELETE = 0.0003  # customers closing their account per day; at least one a day
 RATE_ERASURE = 0.0001  # erasure requests per day (hard delete); at least one a day
 RATE_LATE_SESSIONS = 0.02  # browsing sessions of the last three days that arrive today; at least one a day
+RATE_CONSENT_WITHDRAWAL = 0.001  # customers who granted marketing consent and withdraw it; at least one a day
+RATE_CONSENT_GRANT = 0.0005  # customers who withheld it and grant it; at least one a day
 
 
 def first_advanced_day(config: GenerationConfig) -> date:
@@ -151,6 +158,7 @@ class _Day:
         self.day_ms = datetime_to_ms(datetime.combine(self.date, datetime.min.time(), tzinfo=UTC))
         self.end_ms = self.day_ms + MS_PER_DAY - 1
         self.rng = random.Random(config.stream_seed(f"advance-day-{k}"))
+        self.consent_rng = random.Random(config.stream_seed(f"advance-consent-{k}"))
         self.per_day = 1.0 / config.n_days
         self.new_orders: list[tuple[int, int | None, int, bool, list[int]]] = []  # id, customer, ms, signup, products
         self.customer_channels: dict[int, str] = {}
@@ -185,6 +193,7 @@ class _Day:
         counts["new_customers"] = self.add_customers(cur)
         counts.update(self.add_orders(cur, has_gift_column))
         counts.update(self.delete_customers(cur))
+        counts.update(self.change_consents(cur))
         counts["price_changes"] = self.change_prices(cur)
         cur.execute("update public._generation set days_advanced = %s", (self.k,))
         return counts
@@ -294,7 +303,10 @@ class _Day:
             person = _person(rng, countries)
             channel = rng.choices(channels, cum_weights=channel_cum)[0]
             self.customer_channels[customer_id] = channel
-            rows.append(customer_row(rng, customer_id, person, domains, person.country, channel, created, created))
+            consent = (signup_consent(self.consent_rng), created)
+            rows.append(
+                customer_row(rng, customer_id, person, domains, person.country, channel, created, created, consent)
+            )
         cur.executemany("insert into public.customers values (" + ", ".join(["%s"] * len(Customer._fields)) + ")", rows)
         self.new_customers = rows
         return n
@@ -404,6 +416,35 @@ class _Day:
             self._set_time(cur, self.at())
             cur.execute("delete from public.customers where customer_id = %s", (cid,))
         return {"soft_deleted_customers": len(soft), "erased_customers": len(erased)}
+
+    def change_consents(self, cur: Any) -> dict[str, int]:
+        """Customers with an open account who signed up before today change their mind on marketing: some who
+        granted consent withdraw it, some who withheld it grant it (never those who withdrew: they were asked)."""
+        rng, config = self.consent_rng, self.config
+        cur.execute(
+            "select customer_id, marketing_consent from public.customers where created_at < %s "
+            "and deleted_at is null order by customer_id",
+            (ms_to_datetime(self.day_ms),),
+        )
+        rows = cur.fetchall()
+        counts: dict[str, int] = {}
+        for before, after, rate, name in (
+            ("granted", "withdrawn", RATE_CONSENT_WITHDRAWAL, "consent_withdrawals"),
+            ("withheld", "granted", RATE_CONSENT_GRANT, "consent_grants"),
+        ):
+            pool = [cid for cid, consent in rows if consent == before]
+            chosen = sorted(rng.sample(pool, min(len(pool), max(1, round(config.n_customers * rate)))))
+            updates = []
+            for cid in chosen:
+                moment = ms_to_datetime(self.day_ms + rng.randrange(MS_PER_DAY))
+                updates.append((after, moment, moment, cid))
+            cur.executemany(
+                "update public.customers set marketing_consent = %s, marketing_consent_updated_at = %s, "
+                "updated_at = %s where customer_id = %s",
+                updates,
+            )
+            counts[name] = len(chosen)
+        return counts
 
     def change_prices(self, cur: Any) -> int:
         rng = self.rng

@@ -53,6 +53,14 @@ GIFT_MESSAGES = (
     "Happy birthday!", "Congratulations on the new home!", "Happy housewarming", "Merry Christmas, love from us",
     "Enjoy your new kitchen", "With love", "Thank you for everything", "Happy anniversary",
 )  # fmt: skip
+# Marketing consent (the app is its system of record): asked at sign-up, changed later in the account settings.
+# 'withdrawn': granted once, then taken back.
+MARKETING_CONSENTS = ("granted", "withheld", "withdrawn")
+CONSENT_GRANTED_AT_SIGNUP = 0.65
+# Before the generated window ends: the share of those who granted and later withdrew, of those who withheld and
+# later granted.
+CONSENT_WITHDRAWN_LATER = 0.10
+CONSENT_GRANTED_LATER = 0.05
 
 
 def ms_to_datetime(ms: int) -> datetime:
@@ -82,7 +90,10 @@ class Customer(NamedTuple):
     acquisition_channel: str
     created_at: datetime
     updated_at: datetime
-    deleted_at: datetime | None = None  # a soft delete: the customer closed their account
+    deleted_at: datetime | None  # a soft delete: the customer closed their account
+    # Added last, as the app's migration appended them: 'granted', 'withheld' or 'withdrawn', and when it was set.
+    marketing_consent: str
+    marketing_consent_updated_at: datetime
 
 
 class Supplier(NamedTuple):
@@ -282,6 +293,8 @@ def _build_customers(config: GenerationConfig, rng: random.Random) -> list[Custo
     )
     countries, country_cum = _weighted(tuple((c, w) for c, (w, _) in COUNTRIES.items()))
     domains = _weighted(EMAIL_DOMAINS)
+    # Consent has its own stream: adding it left every other draw (and so every other row) as it was.
+    consent_rng = random.Random(config.stream_seed("marketing-consent"))
     customers = []
     end_ms = config.end_ms
     for customer_id, (created_ms, channel) in enumerate(stamped, start=1):
@@ -291,6 +304,7 @@ def _build_customers(config: GenerationConfig, rng: random.Random) -> list[Custo
         updated_ms = created_ms
         if rng.random() < 0.25:  # profile edits later on
             updated_ms = created_ms + rng.randrange(end_ms - created_ms)
+        consent, consent_ms = consent_history(consent_rng, created_ms, end_ms)
         customers.append(
             customer_row(
                 rng,
@@ -300,10 +314,29 @@ def _build_customers(config: GenerationConfig, rng: random.Random) -> list[Custo
                 country_text,
                 channel,
                 ms_to_datetime(created_ms),
-                ms_to_datetime(updated_ms),
+                ms_to_datetime(max(updated_ms, consent_ms)),  # a change of consent is a change of the row
+                (consent, ms_to_datetime(consent_ms)),
             )
         )
     return customers
+
+
+def signup_consent(rng: random.Random) -> str:
+    """The answer to the sign-up form's marketing question (one draw)."""
+    return MARKETING_CONSENTS[0] if rng.random() < CONSENT_GRANTED_AT_SIGNUP else MARKETING_CONSENTS[1]
+
+
+def consent_history(rng: random.Random, created_ms: int, until_ms: int) -> tuple[str, int]:
+    """A customer's marketing consent at `until_ms` and when it was last set: their sign-up answer and, for some, a
+    change of mind later. Always three draws, so the stream stays aligned customer by customer."""
+    consent = signup_consent(rng)
+    changes, when = rng.random(), rng.random()
+    changed_ms = created_ms + 1000 + int(when * max(0, until_ms - created_ms - 1000))
+    if consent == "granted" and changes < CONSENT_WITHDRAWN_LATER:
+        return "withdrawn", changed_ms
+    if consent == "withheld" and changes < CONSENT_GRANTED_LATER:
+        return "granted", changed_ms
+    return consent, created_ms
 
 
 class Person(NamedTuple):
@@ -336,8 +369,10 @@ def customer_row(
     channel: str,
     created_at: datetime,
     updated_at: datetime,
+    consent: tuple[str, datetime],
 ) -> Customer:
-    """A customers row for a person: email, phone and postal code drawn in that order."""
+    """A customers row for a person: email, phone and postal code drawn in that order (from `rng`; the marketing
+    consent and when it was set are given)."""
     return Customer(
         customer_id=customer_id,
         email=_email(rng, person.first_name, person.last_name, customer_id, domains),
@@ -351,6 +386,9 @@ def customer_row(
         acquisition_channel=channel,
         created_at=created_at,
         updated_at=updated_at,
+        deleted_at=None,
+        marketing_consent=consent[0],
+        marketing_consent_updated_at=consent[1],
     )
 
 
@@ -699,7 +737,9 @@ TABLE_DDL = {
         acquisition_channel text,
         created_at timestamptz not null,
         updated_at timestamptz not null,
-        deleted_at timestamptz""",
+        deleted_at timestamptz,
+        marketing_consent text not null check (marketing_consent in ('granted', 'withheld', 'withdrawn')),
+        marketing_consent_updated_at timestamptz not null""",
     "suppliers": """
         supplier_id integer primary key,
         supplier_name text not null unique,
@@ -779,7 +819,10 @@ TOMBSTONED_TABLES = {
 # Anomaly `new_column`: the column the upstream team added (appended to the table's columns).
 ANOMALY_COLUMNS = {"new_column": ("orders", "gift_message text")}
 TABLE_COMMENTS = {
-    "customers": "Saltbox Home customers (generated by tidewater.generate)",
+    "customers": (
+        "Saltbox Home customers (generated by tidewater.generate); marketing_consent (granted, withheld, withdrawn): "
+        "the system of record for marketing consent, marketing_consent_updated_at: when it was last set"
+    ),
     "suppliers": "Brands whose products Saltbox Home sells (generated by tidewater.generate)",
     "products": "Saltbox Home product catalogue; supplier_id: the brand selling it (generated by tidewater.generate)",
     "orders": "Orders; customer_id is null for a few orders (no FK on purpose)",

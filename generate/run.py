@@ -37,9 +37,10 @@ SUMMARY_FILE = "_generation.json"
 # still hold, a run that asks for the same generation skips rebuilding it (seconds at scale 1, minutes at 10).
 FILES_RECORD = ".generated-files.json"
 FORMAT_VERSION = 1
-# Bumped when the same seed and scale make other rows than before (2: products got a supplier): a generation in place
-# recorded under another version is built and compared again, not skipped as unchanged.
-GENERATOR_VERSION = 2
+# Bumped when the same seed and scale make other rows than before (2: products got a supplier; 3: customers got their
+# marketing consent): a generation in place recorded under another version is built and compared again, not skipped
+# as unchanged.
+GENERATOR_VERSION = 3
 # Counts that describe what this run did to the files rather than what the data is (kept out of the json).
 _RUN_ONLY_COUNTS = ("files_written", "files_unchanged", "stale_files_removed", "file_written")
 

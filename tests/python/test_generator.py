@@ -227,6 +227,60 @@ def test_app_database_mess_is_present(data: AppData) -> None:
     }  # fmt: skip
 
 
+# -- marketing consent (the app database is its system of record) --
+def test_marketing_consent_is_drawn_at_signup_from_its_own_stream(
+    config: GenerationConfig, data: AppData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consents = Counter(c.marketing_consent for c in data.customers)
+    assert consents == {"granted": 60, "withheld": 31, "withdrawn": 9}, consents
+    changed = [c for c in data.customers if c.marketing_consent_updated_at != c.created_at]
+    assert len(changed) == 13 and {c.marketing_consent for c in changed} == {"granted", "withdrawn"}
+    for c in data.customers:
+        assert c.created_at <= c.marketing_consent_updated_at <= c.updated_at <= config.end, c.customer_id
+    withdrawn = [c for c in data.customers if c.marketing_consent == "withdrawn"]
+    assert all(c.marketing_consent_updated_at > c.created_at for c in withdrawn), "withdrawn after signing up"
+    # Another consent stream: other consents, every other column (but updated_at, which a change moves) as it was.
+    seed_of = GenerationConfig.stream_seed
+    monkeypatch.setattr(
+        GenerationConfig,
+        "stream_seed",
+        lambda self, name: seed_of(self, "other-" + name if name == "marketing-consent" else name),
+    )
+    other = build_app_data(config)
+    assert [c.marketing_consent for c in other.customers] != [c.marketing_consent for c in data.customers]
+    assert [c[:11] for c in other.customers] == [c[:11] for c in data.customers]
+    assert other.orders == data.orders and other.order_items == data.order_items and other.payments == data.payments
+
+
+def test_the_daily_advance_withdraws_and_grants_marketing_consent(
+    app_db_conninfo: str, config: GenerationConfig, data: AppData, tmp_path: Path
+) -> None:
+    generate(config, tmp_path, app_db_conninfo)
+    days = advance(config, tmp_path, app_db_conninfo, 2)
+    assert [(d["counts"]["consent_withdrawals"], d["counts"]["consent_grants"]) for d in days] == [(1, 1), (1, 1)]
+    before = {c.customer_id: c for c in data.customers}
+    with psycopg.connect(app_db_conninfo) as conn:
+        now = conn.execute(
+            "select customer_id, marketing_consent, marketing_consent_updated_at, updated_at, deleted_at "
+            "from public.customers order by customer_id"
+        ).fetchall()
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("update public.customers set marketing_consent = 'maybe' where customer_id = 1")
+    changes = Counter(
+        (before[cid].marketing_consent, consent)
+        for cid, consent, _, _, _ in now
+        if cid in before and consent != before[cid].marketing_consent
+    )
+    assert changes == {("granted", "withdrawn"): 2, ("withheld", "granted"): 2}, changes
+    for cid, consent, consent_at, updated_at, deleted_at in now:
+        if cid in before and consent != before[cid].marketing_consent:
+            assert config.end < consent_at == updated_at and deleted_at is None, cid
+        elif cid in before:
+            assert consent_at == before[cid].marketing_consent_updated_at, cid
+    signed_up = Counter(consent for cid, consent, *_ in now if cid not in before)
+    assert set(signed_up) <= {"granted", "withheld"} and sum(signed_up.values()) >= 2
+
+
 # -- suppliers (the brands, tenants of the supplier portal) --
 def test_supplier_count_grows_slowly_with_the_catalogue() -> None:
     counts = {scale: GenerationConfig(scale=scale).n_suppliers for scale in (0.0001, 0.01, 0.1, 1.0, 2.0, 20.0)}

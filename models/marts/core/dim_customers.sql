@@ -63,7 +63,10 @@ final as (
         order_history.customer_id is not null as has_ordered,
         customers.is_deleted,
         customers.deleted_at,
-        customers.updated_at
+        customers.updated_at,
+        -- Granted only: withheld and withdrawn both mean no marketing.
+        coalesce(customers.marketing_consent = 'granted', false) as has_marketing_consent,
+        customers.marketing_consent_updated_at
     from customers
     left join countries
         on customers.country_code = countries.country_code

@@ -22,6 +22,8 @@ final as (
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         deleted_at is not null as is_deleted,
         cast(deleted_at as {{ dbt.type_timestamp() }}) as deleted_at,
+        lower(trim(marketing_consent)) as marketing_consent,
+        cast(marketing_consent_updated_at as {{ dbt.type_timestamp() }}) as marketing_consent_updated_at,
         coalesce(_sdc_deleted_at is not null or tombstoned_at is not null, false) as is_deleted_in_source,
         coalesce(tombstoned_at, {{ safe_cast('_sdc_deleted_at', dbt.type_timestamp()) }}) as deleted_in_source_at,
         cast(_sdc_batched_at as {{ dbt.type_timestamp() }}) as loaded_at
