@@ -78,7 +78,11 @@ parsed as (
         raw_line,
         _source_file as source_file,
         cast(_line_number as {{ dbt.type_bigint() }}) as source_line_number,
+        -- The day the line arrived: the file's own day for a late delivery into an earlier day's folder
+        -- (`<event day>/arrived-<day>.jsonl`), else the folder's day.
         case
+            when {{ is_full_match(dbt.split_part('_source_file', "'/'", 2), 'arrived-[0-9-]{10}[.]jsonl') }}
+                then {{ safe_cast("substr(" ~ dbt.split_part('_source_file', "'/'", 2) ~ ", 9, 10)", 'date') }}
             when {{ is_full_match(dbt.split_part('_source_file', "'/'", 1), '[0-9]{4}-[0-9]{2}-[0-9]{2}') }}
                 then {{ safe_cast(dbt.split_part('_source_file', "'/'", 1), 'date') }}
         end as landed_date,
