@@ -1,0 +1,1 @@
+"""target-tidewater-webhook: batches of changes POSTed as JSON to a webhook, with retries."""
