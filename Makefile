@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 EDR_VENV := .venv-edr
+FEAST_VENV := .venv-feast
 BENCH_VENV := .venv-bench
 BIN := $(VENV)/bin
 # Empty: the data folder's own scale and seed (scale 1, seed 42 the first time).
@@ -18,7 +19,8 @@ BENCH_ARGS ?=
 .PHONY: install install-bench browser run ui dashboards serve test bench lint slim-ci clean help
 
 help:
-	@echo "make run   [SCALE=1] [SEED=42]  the lifecycle on Dagster: generate, load with Meltano, dbt build, docs, report"
+	@echo "make run   [SCALE=1] [SEED=42]  the lifecycle on Dagster: generate, load with Meltano, dbt build (marts, ML features,"
+	@echo "                                 model, scores, audiences), docs, report, feature store, CRM sync"
 	@echo "make run DAYS=1                 move the sources one business day on, then load and build incrementally"
 	@echo "make run FULL_REFRESH=1         rebuild the incremental marts from raw (dbt build --full-refresh)"
 	@echo "make ui                         the Dagster UI on http://127.0.0.1:3000: runs, asset graph, checks, schedule, sensors"
@@ -35,7 +37,7 @@ help:
 	@echo "make clean                      remove generated data, dbt target and logs (keeps .venv and plugins)"
 
 # The environment: rebuilt when a pin, the package or a Meltano plugin definition changes.
-$(BIN)/.installed: requirements.txt requirements-edr.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml extract/singer_batch_msgspec/pyproject.toml
+$(BIN)/.installed: requirements.txt requirements-edr.txt requirements-feast.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml extract/singer_batch_msgspec/pyproject.toml extract/tap_warehouse/pyproject.toml extract/target_webhook/pyproject.toml extract/target_postgres_hard_delete/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Tidewater needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing pinned Python packages into $(VENV) (a minute or two on a new machine)"
@@ -46,6 +48,9 @@ $(BIN)/.installed: requirements.txt requirements-edr.txt packages.yml pyproject.
 	@echo "==> installing Elementary's CLI into $(EDR_VENV)"
 	@test -d $(EDR_VENV) || $(PYTHON) -m venv $(EDR_VENV)
 	@$(EDR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-edr.txt
+	@echo "==> installing Feast (the feature store) into $(FEAST_VENV)"
+	@test -d $(FEAST_VENV) || $(PYTHON) -m venv $(FEAST_VENV)
+	@$(FEAST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-feast.txt
 	@echo "==> installing dbt packages (from the dbt hub, else from the mirror you configured)"
 	@$(BIN)/tidewater deps
 	@touch $@
@@ -97,7 +102,8 @@ bench: install install-bench
 # The Singer plugins' own suites (extract/<plugin>/tests), part of `make test`: each runs in the venv Meltano made for
 # its plugin (the plugin's pinned dependencies), after the plugin's pinned `test` extra is added there. ~30 s in all.
 PLUGIN_TESTS := extractors/tap-landing-zone:tap_landing_zone extractors/tap-spreadsheets:tap_spreadsheets_strict \
-	extractors/tap-postgres:singer_batch_msgspec loaders/target-duckdb:target_duckdb_explicit_csv
+	extractors/tap-postgres:singer_batch_msgspec loaders/target-duckdb:target_duckdb_explicit_csv \
+	extractors/tap-tidewater-warehouse:tap_warehouse loaders/target-webhook:target_webhook
 .PHONY: test-plugins
 test: test-plugins
 test-plugins: install

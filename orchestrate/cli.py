@@ -231,8 +231,21 @@ def _add_stage_commands() -> None:
     from tidewater.privacy.cli import forget
     from tidewater.review.cli import check_models, data_diff, slim_ci
     from tidewater.serve.api.cli import api_token
+    from tidewater.serve.ml.cli import features
+    from tidewater.serve.reverse_etl.cli import sync_command
 
-    for command in (generate, check_models, slim_ci, data_diff, bench, bench_api, api_token, forget):
+    for command in (
+        generate,
+        check_models,
+        slim_ci,
+        data_diff,
+        bench,
+        bench_api,
+        api_token,
+        forget,
+        features,
+        sync_command,
+    ):
         cli.add_command(command)
 
 

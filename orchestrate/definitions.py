@@ -2,8 +2,10 @@
 (`tidewater run`) runs the `lifecycle` job in-process, without a daemon.
 
     sources/*  ->  raw_*/* (Meltano)  ->  audit/* (reconciliation snapshot)  ->  dbt: reference, staging,
-    intermediate, marts, snapshots, metrics (tests, the sources' freshness too, as checks)  ->  observability/* (docs,
-    report, alerts) and serving/* (the copy the dashboards and the API read, serve/assets.py)
+    intermediate, marts, snapshots, metrics, the ML features, model and scores, the audiences (tests, the sources'
+    freshness too, as checks)  ->  serving/* (the copy the dashboards and the API read, serve/assets.py),
+    ml/feature_store (Feast), observability/* (docs, report), retention/*  ->  reverse_etl/* (the audiences into the
+    CRM and a webhook)  ->  Elementary's alerts
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from tidewater.orchestrate.partitions import business_days
 from tidewater.orchestrate.settings import Settings
 from tidewater.orchestrate.sources import meltano_sources
 from tidewater.serve.assets import SERVING_KEYS, serving_assets
+from tidewater.serve.ml.assets import FEATURE_STORE, feature_store_asset
+from tidewater.serve.reverse_etl.assets import CRM, WEBHOOK, reverse_etl_assets
 
 settings = Settings.load()
 # dagster-dbt reads dbt's manifest to know the models: parsed again if a model changed since (or missing, as on a new
@@ -45,9 +49,23 @@ dbt_build = transform_assets(manifest_path)
 loads = {source.name: extract_load_asset(source, manifest) for source in meltano_sources()}
 reconciliation = reconciliation_asset(manifest, [key for load in loads.values() for key in load.keys])
 serving = serving_assets(last_built(dbt_build))
-retention = retention_asset([*last_built(dbt_build), *SERVING_KEYS])
-observability = observability_assets(dbt_build, alerts_after=[*SERVING_KEYS, RAW_EVENTS])
-assets = [generate_sources, *loads.values(), reconciliation, dbt_build, *serving, retention, *observability]
+feature_store = feature_store_asset(last_built(dbt_build))
+# The steps that write the warehouse after the build wait for every step that reads it (DuckDB lets a writer in only
+# alone): retention, then the reverse ETL sync (its state and log), then Elementary's alerts.
+retention = retention_asset([*last_built(dbt_build), *SERVING_KEYS, FEATURE_STORE])
+reverse_etl = reverse_etl_assets([RAW_EVENTS])
+observability = observability_assets(dbt_build, alerts_after=[*SERVING_KEYS, RAW_EVENTS, CRM, WEBHOOK])
+assets = [
+    generate_sources,
+    *loads.values(),
+    reconciliation,
+    dbt_build,
+    *serving,
+    feature_store,
+    retention,
+    *reverse_etl,
+    *observability,
+]
 
 marts = [key for key in dbt_build.keys if key.path[0] == "marts"]
 freshness_checks = automation.marts_freshness(settings, marts)

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     pseudonym_key_file: Path | None = None
     # How long raw events stay in the warehouse and in the archive (privacy/retention.yml by default).
     retention_policy_file: Path | None = None
+    # Reverse ETL: the audiences' membership changes are also POSTed (JSON) to this URL when set (serve/reverse_etl/).
+    crm_webhook_url: str | None = None
 
     @field_validator(
         "data_dir", "dbt_package_mirror", "api_tokens_file", "pseudonym_key_file", "retention_policy_file", mode="after"
@@ -217,6 +219,11 @@ class Settings(BaseSettings):
         return self.data_dir / "archive"
 
     @property
+    def ml_dir(self) -> Path:
+        """Each trained model's file and metrics, one folder per model version (serve/ml/)."""
+        return self.data_dir / "ml"
+
+    @property
     def marts_deadline_cron(self) -> str:
         hour, minute = self.marts_deadline.split(":")
         return f"{int(minute)} {int(hour)} * * *"
@@ -237,6 +244,7 @@ class Settings(BaseSettings):
             "DAGSTER_HOME": str(self.dagster_home),
             **({"TIDEWATER_BUSINESS_NOW": self.business_now} if self.business_now else {}),
             **({"TIDEWATER_API_TOKENS_FILE": str(self.api_tokens_file)} if self.api_tokens_file else {}),
+            **({"TIDEWATER_CRM_WEBHOOK_URL": self.crm_webhook_url} if self.crm_webhook_url else {}),
             **{
                 f"TIDEWATER_{name.upper()}": str(value)
                 for name, value in (

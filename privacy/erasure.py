@@ -7,7 +7,9 @@ privacy.erasure_requests: the customer id, when it was asked (requested_at, busi
 row again; nothing else about them is kept.
 
 `apply` runs at the start of every build (the dbt_build step, once the loads are done): it deletes the customer's raw
-rows (their pseudonyms, city, postal code), their snapshot history, and Elementary's stored samples that name them.
+rows (their pseudonyms, city, postal code), their snapshot history, their days in the incremental feature and score
+marts, and Elementary's stored samples that name them. The audiences are rebuilt without them, so the reverse ETL
+sync of the same run sends the CRM and the webhook their deletion.
 Staging is a view of raw, and the marts, the metrics and the serving copy are rebuilt from staging in the same run,
 so the person leaves those too. Their orders stay for the books, under a customer id that no longer leads to anyone.
 """
@@ -19,6 +21,15 @@ from collections.abc import Iterable
 import duckdb
 
 LEDGER = "privacy.erasure_requests"
+# The tables a person's rows are deleted from, by customer_id. Views and marts rebuilt from staging in the same run need
+# nothing; incremental marts keep the days they built, so the person's days are deleted there: their features and
+# scores (serve/ml), whose models keep no customer's rows.
+ERASED_TABLES = (
+    ("raw_app", "customers"),
+    ("snapshots", "snp_app__customers"),
+    ("marts", "fct_customer_features_daily"),
+    ("marts", "fct_customer_scores_daily"),
+)
 
 _CREATE_LEDGER = f"""
 create schema if not exists privacy;
@@ -69,7 +80,7 @@ def apply(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 on conflict do nothing
             """)
         erased = f"(select customer_id from {LEDGER})"
-        for schema, table in (("raw_app", "customers"), ("snapshots", "snp_app__customers")):
+        for schema, table in ERASED_TABLES:
             if _exists(con, schema, table):
                 row = con.execute(f"delete from {schema}.{table} where customer_id in {erased} returning 1").fetchall()
                 removed[f"{schema}.{table}"] = len(row)

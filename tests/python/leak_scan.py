@@ -45,9 +45,11 @@ MIN_NEEDLE = 6
 NAME_PAIR = "first and last name"
 NAME_WINDOW = 200
 MIN_NAME = 3
-# Binary files whose strings are stored as plain UTF-8 (msgpack's str, pickle's BINUNICODE): their bytes are their
-# text. dbt writes both into target/ (partial_parse.msgpack, graph.gpickle).
-PLAIN_STRING_BINARIES = {".msgpack", ".gpickle"}
+# Binary files whose strings are stored as plain UTF-8 (msgpack's str, pickle's BINUNICODE, protobuf's string): their
+# bytes are their text. dbt writes the first two into target/ (partial_parse.msgpack, graph.gpickle); a trained model
+# is a joblib pickle (data/ml/models/); Feast's registry is a protobuf file (data/ml/feature_store/registry.db).
+PLAIN_STRING_BINARIES = {".msgpack", ".gpickle", ".joblib"}
+PLAIN_STRING_FILES = {"registry.db"}
 # A run of base64 this long is decoded; shorter ones are words, hashes, ids.
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
 # A database's journal files: pages of the database (their cells' text uncompressed) or an index of them (-shm),
@@ -332,7 +334,11 @@ def _scan_file(searcher: _Searcher, place: str, path: Path) -> None:
         if data.startswith(b"\x1f\x8b"):
             data = gzip.decompress(data)
             searcher.report.decoded["gzip"] += 1
-        if path.suffix in PLAIN_STRING_BINARIES or path.name.endswith(DATABASE_SIDE_FILES):
+        if (
+            path.suffix in PLAIN_STRING_BINARIES
+            or path.name in PLAIN_STRING_FILES
+            or path.name.endswith(DATABASE_SIDE_FILES)
+        ):
             text = data.decode("utf-8", "replace")
         else:
             try:
@@ -425,9 +431,10 @@ def personal_needles(conninfo: str) -> Needles:
 
 def secret_needles(settings: Settings) -> Needles:
     """The secrets a data folder's artifacts must never hold: PostgreSQL's owner and read-only passwords (from
-    connection.json) and the pseudonym key (as its file holds it, and as hex and base64 of its bytes), when it
-    exists."""
+    connection.json), the CRM loader's password (crm.json) and the pseudonym key (as its file holds it, and as hex and
+    base64 of its bytes), when they exist."""
     from tidewater.generate.postgres import PostgresServer
+    from tidewater.serve.reverse_etl import crm_database
 
     connection = PostgresServer(settings.postgres_dir).connection()
     needles = Needles(
@@ -436,6 +443,9 @@ def secret_needles(settings: Settings) -> Needles:
             "postgres reader password": {connection.reader_password},
         }
     )
+    crm_credentials = crm_database.credentials_file(settings.postgres_dir)
+    if crm_credentials.exists():
+        needles["CRM loader password"] = {json.loads(crm_credentials.read_text())["password"]}
     key_file = settings.pseudonym_key_path
     if key_file.exists():
         key = key_file.read_bytes()

@@ -1,5 +1,6 @@
 """Erasure everywhere: `tidewater forget CUSTOMER_ID` on a copy of the built folder, then every store searched for the
-person's values and their pseudonyms (leak_scan.py): none left. Their orders stay for the books."""
+person's values and their pseudonyms (leak_scan.py): none left; nor their features, scores, audience memberships, CRM
+contact or feature-store entry. Their orders stay for the books."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import pytest
 from helpers import ok, rows, scalar, tidewater_cli
 from leak_scan import NAME_PAIR, scan
 
+from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate.settings import Settings
 from tidewater.privacy.pseudonyms import pseudonym_key
 from tidewater.serve import published
+from tidewater.serve.ml.feature_store import online_features
+from tidewater.serve.reverse_etl import crm_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.drill]
 
@@ -23,7 +27,8 @@ ERASED_FROM = ("raw_app.customers", "staging.stg_app__customers", "snapshots.snp
 
 
 def _person(settings: Settings, conninfo: str) -> tuple[int, dict[str, str]]:
-    """A customer with orders and every personal value filled in, and those values from the app database."""
+    """A customer with orders, in the CRM, and every personal value filled in, and those values from the app
+    database."""
     with psycopg.connect(conninfo) as connection:
         filled = connection.execute(
             f"select customer_id, {', '.join(PERSONAL)} from public.customers"
@@ -32,7 +37,8 @@ def _person(settings: Settings, conninfo: str) -> tuple[int, dict[str, str]]:
     in_app = {row[0]: dict(zip(PERSONAL, row[1:], strict=True)) for row in filled}
     with_orders = rows(
         settings,
-        "select customer_id from marts.fct_orders where customer_id is not null group by 1 order by count(*) desc, 1",
+        "select o.customer_id from marts.fct_orders as o inner join reverse_etl.synced_contacts as s"
+        " on s.customer_id = o.customer_id and s.destination = 'crm' group by 1 order by count(*) desc, 1",
     )
     customer_id = next(r[0] for r in with_orders if r[0] in in_app)
     return customer_id, in_app[customer_id]
@@ -65,6 +71,27 @@ def _in(settings: Settings, table: str, customer_id: int) -> int:
     return scalar(settings, f"select count(*) from {table} where customer_id = ?", customer_id)
 
 
+# The stores built from the person's activity rather than their row: the feature and score marts (incremental), the
+# audiences and what the sync recorded as sent.
+ACTIVITY = (
+    "marts.fct_customer_features_daily",
+    "marts.fct_customer_scores_daily",
+    "marts.fct_audience_memberships",
+    "reverse_etl.synced_contacts",
+)
+
+
+def _crm_contacts(settings: Settings, customer_id: int) -> int:
+    server = PostgresServer(settings.postgres_dir)
+    connection = server.start()
+    try:
+        with psycopg.connect(crm_database.conninfo(connection)) as crm:
+            found = crm.execute("select count(*) from crm.contacts where customer_id = %s", [customer_id]).fetchone()
+    finally:
+        server.stop()
+    return int(found[0]) if found else 0
+
+
 def test_forget_removes_a_customer_from_every_store_and_keeps_their_orders(
     drill_folder: Settings, source_db: str
 ) -> None:
@@ -77,6 +104,10 @@ def test_forget_removes_a_customer_from_every_store_and_keeps_their_orders(
     assert {hit.kind for hit in before.hits} == {"pseudonym"}, before.summary()
     assert {hit.place.partition(": ")[2] for hit in before.hits} == {"raw_app.customers", "staging.stg_app__customers"}
     assert _in(settings, "snapshots.snp_app__customers", customer_id) >= 1
+    for table in ACTIVITY:
+        assert _in(settings, table, customer_id) >= 1, table
+    assert _crm_contacts(settings, customer_id) == 1
+    assert online_features(settings, [customer_id])[0][0].as_of_date is not None
     old_copy = published.current_database(settings).parent
 
     result = ok(tidewater_cli("forget", str(customer_id), data_dir=settings.data_dir))
@@ -91,8 +122,12 @@ def test_forget_removes_a_customer_from_every_store_and_keeps_their_orders(
         "staging.stg_app__customers",
         "snapshots.snp_app__customers",
         "marts.dim_customers",
+        *ACTIVITY,
     ):
         assert _in(settings, table, customer_id) == 0, table
+    # The sync of the forget's run sent the CRM its deletion; the feature store was rebuilt without them.
+    assert _crm_contacts(settings, customer_id) == 0
+    assert online_features(settings, [customer_id])[0][0].as_of_date is None
     # The books keep the orders, under an id that no longer leads to anyone.
     assert _in(settings, "marts.fct_orders", customer_id) == orders > 0
     assert rows(settings, "select requested_by from privacy.erasure_requests where customer_id = ?", customer_id) == [
