@@ -34,6 +34,7 @@ pass_settings = click.make_pass_decorator(Settings)
 )
 @click.option("--seed", type=int, help="Random seed (default: the data folder's, else 42).")
 @click.option("--no-docs", is_flag=True, help="Skip the dbt docs and Elementary's report.")
+@click.option("--no-sync", is_flag=True, help="Skip the reverse ETL sync of the audiences (the CRM and the webhook).")
 @click.option(
     "--anomaly",
     type=click.Choice(ANOMALIES),
@@ -62,6 +63,7 @@ def run(
     scale: float | None,
     seed: int | None,
     no_docs: bool,
+    no_sync: bool,
     anomaly: tuple[str, ...],
     days: int,
     full_refresh: bool,
@@ -74,6 +76,7 @@ def run(
         seed=seed,
         scale=scale,
         docs=not no_docs,
+        sync=not no_sync,
         anomaly=combined_anomaly(anomaly),
         days=days,
         full_refresh=full_refresh,

@@ -20,14 +20,17 @@ from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.partitions import partition_key
 from tidewater.orchestrate.settings import Settings
 from tidewater.orchestrate.sources import meltano_sources
+from tidewater.serve.reverse_etl.assets import CRM, WEBHOOK
 
 LAUNCHED_BY = "tidewater/launched_by"
 PID_TAG = "tidewater/pid"  # the process that ran it (the bench finds its runs by it)
 CLI = "tidewater run"
 IN_PROGRESS = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
-# The docs and Elementary's report (and its alerts) are left out by --no-docs; the alerts without a webhook.
+# The docs and Elementary's report (and its alerts) are left out by --no-docs; the alerts without a webhook; the
+# reverse ETL sync (the CRM and the webhook, one step) by --no-sync.
 DOCUMENTS = [AssetKey(["observability", name]) for name in ("dbt_docs", "elementary_report", "elementary_alerts")]
 ALERTS = AssetKey(["observability", "elementary_alerts"])
+SYNC = [CRM, WEBHOOK]
 
 INSTANCE_YAML = """\
 # Dagster's instance for this data folder (written by tidewater; see orchestrate/runner.py).
@@ -88,6 +91,7 @@ def run(
     seed: int | None,
     scale: float | None,
     docs: bool = True,
+    sync: bool = True,
     anomaly: str | None = None,
     days: int = 0,
     full_refresh: bool = False,
@@ -112,7 +116,7 @@ def run(
         server = PostgresServer(settings.postgres_dir)
         was_running = server.is_running()
         try:
-            return _execute(settings, dagster, seed, scale, docs, anomaly, days, full_refresh, schema_change_day)
+            return _execute(settings, dagster, seed, scale, docs, sync, anomaly, days, full_refresh, schema_change_day)
         except BaseException:  # a failure, Ctrl-C or SIGTERM (cli.py)
             _stop_what_this_run_started()
             raise
@@ -149,6 +153,7 @@ def _execute(
     seed: int | None,
     scale: float | None,
     docs: bool,
+    sync: bool,
     anomaly: str | None,
     days: int,
     full_refresh: bool,
@@ -173,7 +178,7 @@ def _execute(
             "dbt_build": {"config": {"full_refresh": full_refresh}},
         },
     }
-    left_out = ([] if docs else DOCUMENTS) + ([] if settings.alert_webhook else [ALERTS])
+    left_out = ([] if docs else DOCUMENTS) + ([] if settings.alert_webhook else [ALERTS]) + ([] if sync else SYNC)
     selection = [key for asset in definitions.assets for key in asset.keys if key not in left_out]
     print(f"==> business day{'s' if first != last else ''} {first}{f' to {last}' if first != last else ''}", flush=True)
     result = execute_job(

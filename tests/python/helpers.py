@@ -58,10 +58,13 @@ def tidewater_cli(
     )
 
 
-def run(settings: Settings, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`tidewater run` at the test scale, without the docs and the report (the tests that read those say so)."""
-    return tidewater_cli("run", "--scale", str(TEST_SCALE), "--no-docs", *args, data_dir=settings.data_dir,
-                         extra_env=extra_env)  # fmt: skip
+def run(
+    settings: Settings, *args: str, extra_env: dict[str, str] | None = None, sync: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """`tidewater run` at the test scale, without the docs and the report, and without the reverse ETL sync unless
+    asked (the tests that read those say so)."""
+    return tidewater_cli("run", "--scale", str(TEST_SCALE), "--no-docs", *([] if sync else ["--no-sync"]), *args,
+                         data_dir=settings.data_dir, extra_env=extra_env)  # fmt: skip
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -70,10 +73,10 @@ def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[
 
 
 def start_run(settings: Settings, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """A `tidewater run` in the background, in its own process group (so that kill -9 reaches its children). No
-    --scale: a drill's folder is a copy of a built one, whose scale holds."""
+    """A `tidewater run` in the background (without the docs and the sync), in its own process group (so that kill -9
+    reaches its children). No --scale: a drill's folder is a copy of a built one, whose scale holds."""
     return subprocess.Popen(
-        [str(BIN / "tidewater"), "--data-dir", str(settings.data_dir), "run", "--no-docs", *args],
+        [str(BIN / "tidewater"), "--data-dir", str(settings.data_dir), "run", "--no-docs", "--no-sync", *args],
         cwd=PROJECT_ROOT,
         env=_env(extra_env),
         stdout=subprocess.PIPE,

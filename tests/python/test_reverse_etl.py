@@ -152,7 +152,7 @@ def test_a_rerun_sends_nothing_and_withdrawn_consent_removes_the_contact(drill_f
             server.stop()
         assert moved == 1
         received = len(receiver.received)
-        ok(run(settings, "--days", "1", extra_env=env))
+        ok(run(settings, "--days", "1", extra_env=env, sync=True))
         sent_now = changes(receiver.received[received:])
 
     after_memberships, after_contacts = syncable(settings)
