@@ -97,6 +97,19 @@ def ensure_writable(path: Path) -> None:
         pass
 
 
+def drop_leftover_dbt_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """dbt-duckdb stages an incremental Python model's new rows in a real table (`<model>__dbt_tmp<time>`, in
+    schema main) and drops it after the merge; a build killed in between leaves it behind. Dropped before the next
+    build, so a killed run leaves no table the run it is rerun as would not. Returns the tables dropped."""
+    leftovers = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_type = 'BASE TABLE' and regexp_matches(table_name, '__dbt_tmp[0-9]+$')"
+    ).fetchall()
+    for schema, name in leftovers:
+        con.execute(f'drop table "{schema}"."{name}"')
+    return [f"{schema}.{name}" for schema, name in leftovers]
+
+
 def table_counts(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str, dict[str, int]]:
     """Rows per table, grouped by schema, for every table and view in the warehouse (or the tables of `schemas`
     only: counting a view runs its SQL, which fails while a source column's type is wrong)."""

@@ -76,3 +76,8 @@ def string_literal(value: str) -> str:
 def listagg(measure: str, delimiter_text: str = "','", order_by_clause: str | None = None) -> str:
     order_by = f" {order_by_clause}" if order_by_clause else ""
     return f"string_agg({measure}, {delimiter_text}{order_by})"
+
+
+def generate_series(upper_bound: int) -> str:
+    # dbt's own renders a cross join of powers of two; one select with the same column is enough to lint against.
+    return f"select unnest(range(1, {upper_bound} + 1)) as generated_number"

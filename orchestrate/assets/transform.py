@@ -103,6 +103,9 @@ def transform_assets(manifest_path: Path) -> Any:
         with warehouse.connect(settings.warehouse, read_only=False) as con:
             pseudonyms.check_raw(con)
             erased = erasure.apply(con)
+            dropped = warehouse.drop_leftover_dbt_tables(con)
+        if dropped:
+            context.log.info(f"dropped what a killed build left: {', '.join(dropped)}")
         if any(erased.values()):
             context.log.info("erasure requests applied: " + ", ".join(f"{k} -{v}" for k, v in erased.items() if v))
         extra = business_now_env(settings)

@@ -12,8 +12,8 @@
     Set-based, with no per-day lookup: int_customer_feature_changes__aggregated_to_day dates every change to a
     feature on the day it became known, and a feature on a day is the running sum of its changes over a spine of
     the customer's days (a running max for the "latest" ones). An incremental run builds each customer's days
-    after their last one in the mart; the changes from before are folded onto the first new day, so the running
-    sums start from the whole history. -#}
+    after their last one in the mart (all of them for a customer whose order the app has since deleted); the
+    changes from before are folded onto the first new day, so the running sums start from the whole history. -#}
 
 {%- set summed = [
     'orders_7d', 'orders_30d', 'orders_90d', 'orders_lifetime', 'revenue_30d', 'revenue_90d', 'revenue_lifetime',
@@ -29,6 +29,11 @@ customers as (
 
 changes as (
     select * from {{ ref('int_customer_feature_changes__aggregated_to_day') }}
+),
+
+deleted_orders as (
+    select * from {{ ref('stg_app__orders') }}
+    where is_deleted_in_source
 ),
 
 built as (
@@ -48,6 +53,24 @@ built as (
     {%- endif %}
 ),
 
+rebuilt as (
+    -- Customers with an order the app deleted after their last built day (a duplicate checkout, purged the next
+    -- day): their days are built again from sign-up without it, as a full build (or a backfill) would. The app's
+    -- deletion corrects its history; the other changes are known from when they happened.
+    {%- if is_incremental() %}
+        select distinct deleted_orders.customer_id
+        from deleted_orders
+        inner join built
+            on deleted_orders.customer_id = built.customer_id
+        where
+            cast(deleted_orders.deleted_in_source_at as date) >= built.first_new_day
+            and cast(deleted_orders.ordered_at as date) < built.first_new_day
+    {%- else %}
+        select deleted_orders.customer_id from deleted_orders
+        where false
+    {%- endif %}
+),
+
 business_now as (
     select cast('{{ var("custom_run_started_at") }}' as {{ dbt.type_timestamp() }}) as started_at
 ),
@@ -60,31 +83,23 @@ customer_days as (
         customers.signup_date,
         customers.acquisition_channel_code,
         customers.is_paid_acquisition,
-        coalesce(built.first_new_day, customers.signup_date) as first_day,
+        coalesce(
+            case when rebuilt.customer_id is null then built.first_new_day end, customers.signup_date
+        ) as first_day,
         -- The business now (dbt's run start, TIDEWATER_BUSINESS_NOW) is midnight after the last complete day.
         cast({{ dbt.dateadd('day', -1, 'cast(business_now.started_at as date)') }} as date) as last_day
     from customers
     cross join business_now
     left join built
         on customers.customer_id = built.customer_id
-),
-
-digits as (
-    {%- for digit in range(10) %}
-        select {{ digit }} as digit
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    left join rebuilt
+        on customers.customer_id = rebuilt.customer_id
 ),
 
 day_offsets as (
-    -- Four digits of days (27 years): far more than a customer's life in the data.
-    select thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + units.digit as day_offset
-    from digits as units
-    cross join digits as tens
-    cross join digits as hundreds
-    cross join digits as thousands
+    -- 10,000 days (27 years): far more than a customer's life in the data.
+    select series.generated_number - 1 as day_offset
+    from ({{ dbt.generate_series(10000) }}) as series
 ),
 
 spine_bounds as (

@@ -36,11 +36,32 @@ def model(dbt, session):
     first_day = first_day_to_score(last_feature_day, scored_through)
     run = latest_model(runs)
 
-    frame = pd.DataFrame(columns=list(SCORE_COLUMNS))
+    frames = [pd.DataFrame(columns=list(SCORE_COLUMNS))]
     if first_day is not None and run is not None:
         # The model was trained on past buyers: customers with no order yet are not scored.
         todays = features.filter(f"as_of_date >= date '{first_day.isoformat()}' and orders_lifetime > 0").df()
-        frame = scores_frame(load(data_dir / run["model_path"]), todays, str(run["model_version"]))
+        frames.append(scores_frame(load(data_dir / run["model_path"]), todays, str(run["model_version"])))
+    if scored_through is not None:
+        # Days the features mart built again because the app deleted an order after they were scored (a duplicate
+        # checkout purged the next day): scored again, whole (deciles rank a day's customers), by the version that
+        # scored them, as a backfill of the same days would score them. Rows no longer backed by a scorable feature
+        # row are deleted after the build (the model's post-hook).
+        deleted = dbt.ref("stg_app__orders").filter(
+            f"is_deleted_in_source and cast(deleted_in_source_at as date) > date '{scored_through.isoformat()}'"
+            f" and cast(ordered_at as date) <= date '{scored_through.isoformat()}'"
+        )
+        rescore_from: date | None = deleted.aggregate("min(cast(ordered_at as date))").fetchone()[0]
+        if rescore_from is not None:
+            paths = dict(zip(runs["model_version"], runs["model_path"], strict=True))
+            days = session.sql(
+                f"select as_of_date, min(model_version) from {dbt.this}"
+                f" where as_of_date >= date '{rescore_from.isoformat()}' group by 1 order by 1"
+            ).fetchall()
+            for day, version in days:
+                rows = features.filter(f"as_of_date = date '{day.isoformat()}' and orders_lifetime > 0").df()
+                frames.append(scores_frame(load(data_dir / paths[version]), rows, str(version)))
+    scored = [f for f in frames if not f.empty]
+    frame = pd.concat(scored, ignore_index=True) if scored else frames[0]
     return session.from_df(frame).project(
         ", ".join(f"cast({column} as {sql_type}) as {column}" for column, sql_type in COLUMN_TYPES.items())
     )
