@@ -99,8 +99,8 @@ def ensure_writable(path: Path) -> None:
 
 def drop_leftover_dbt_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     """dbt-duckdb stages an incremental Python model's new rows in a real table (`<model>__dbt_tmp<time>`, in
-    schema main) and drops it after the merge; a build killed in between leaves it behind. Dropped before the next
-    build, so a killed run leaves no table the run it is rerun as would not. Returns the tables dropped."""
+    schema main) and leaves it there after the merge (a killed build too). Dropped after each build and before the
+    next, so a run leaves no table but its models'. Returns the tables dropped."""
     leftovers = con.execute(
         "select table_schema, table_name from information_schema.tables "
         "where table_type = 'BASE TABLE' and regexp_matches(table_name, '__dbt_tmp[0-9]+$')"

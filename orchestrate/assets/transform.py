@@ -125,6 +125,8 @@ def transform_assets(manifest_path: Path) -> Any:
                 args, context=context, target_path=settings.dbt_target_dir, raise_on_error=False
             )
             yield from dbt.stream(invocation, log_file, progress)
+        with warehouse.connect(settings.warehouse, read_only=False) as con:
+            warehouse.drop_leftover_dbt_tables(con)
         counts = keep_build_results(settings)
         context.log.info("dbt build: " + ", ".join(f"{n} {key}" for key, n in sorted(counts.items())))
         if not invocation.is_successful():
