@@ -3,6 +3,7 @@ typed by hand), with Meltano's lines in a log file and a person told what is hap
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,7 +33,31 @@ def write_env_file(settings: Settings, connection: Connection) -> dict[str, str]
     return env
 
 
-def _command(settings: Settings, *args: str) -> list[str]:
+# The plugin folders `make install` fills in the project's .meltano/.
+PLUGIN_TYPES = ("extractors", "loaders", "utilities", "mappers", "transformers", "orchestrators", "files")
+
+
+def system_dir(settings: Settings) -> Path:
+    """The data folder's Meltano system folder (settings.meltano_system_dir), with the project's installed plugins
+    linked into it. Meltano writes each plugin's config and catalog to <system folder>/run/<plugin>/: shared by every
+    data folder, two runs at once (the bench, a test beside another) read each other's half-written catalog."""
+    root = settings.meltano_system_dir
+    root.mkdir(parents=True, exist_ok=True)
+    for plugin_type in PLUGIN_TYPES:
+        installed = settings.project_root / ".meltano" / plugin_type
+        link = root / plugin_type
+        if not installed.is_dir() or (link.is_symlink() and link.resolve() == installed.resolve()):
+            continue
+        if link.is_symlink():  # a data folder copied from another checkout
+            link.unlink()
+        with contextlib.suppress(FileExistsError):  # the sources' loads start side by side
+            link.symlink_to(installed, target_is_directory=True)
+    return root
+
+
+def command(settings: Settings, *args: str) -> list[str]:
+    """`meltano ARGS` for this data folder: its env file, its system folder (settings.env() names it)."""
+    system_dir(settings)
     return [venv_tool("meltano"), "--env-file", str(settings.env_file), "--log-level", "info", *args]
 
 
@@ -41,7 +66,7 @@ def extract_load(settings: Settings, source: Source, env: dict[str, str]) -> Pat
     --force: a run killed earlier leaves its job marked running; the run lock already keeps runs apart."""
     log_file = settings.logs_dir / f"el-{source.extractor}.log"
     run_logged(
-        _command(settings, "run", "--refresh-catalog", "--force", source.extractor, source.loader),
+        command(settings, "run", "--refresh-catalog", "--force", source.extractor, source.loader),
         env={**os.environ, **env},
         log_file=log_file,
         label=f"meltano run {source.extractor} {source.loader}",

@@ -160,6 +160,13 @@ class Settings(BaseSettings):
         return self.data_dir / "meltano-state"
 
     @property
+    def meltano_system_dir(self) -> Path:
+        """Meltano's system folder for this data folder's runs (MELTANO_SYS_DIR_ROOT): each plugin's resolved config
+        and catalog, and its database of runs. The plugins themselves stay installed in the project's .meltano/
+        (orchestrate/meltano.py links them), so two data folders run side by side without sharing a file."""
+        return self.data_dir / "meltano-system"
+
+    @property
     def dagster_home(self) -> Path:
         """Dagster's instance: run history, event log, schedules' and sensors' state."""
         return self.data_dir / "dagster"
@@ -234,6 +241,7 @@ class Settings(BaseSettings):
             "TIDEWATER_DATA_DIR": str(self.data_dir),
             "TIDEWATER_WAREHOUSE": str(self.warehouse),
             "MELTANO_STATE_BACKEND_URI": self.meltano_state_dir.as_uri(),
+            "MELTANO_SYS_DIR_ROOT": str(self.meltano_system_dir),
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_USE_COLORS": "false",  # plain text in the logs and in error messages

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tidewater.generate.postgres import PostgresServer
-from tidewater.orchestrate import warehouse
+from tidewater.orchestrate import meltano, warehouse
 from tidewater.orchestrate.commands import run_logged
 from tidewater.orchestrate.meltano import write_env_file
-from tidewater.orchestrate.settings import Settings, venv_tool
+from tidewater.orchestrate.settings import Settings
 from tidewater.serve.reverse_etl import crm_database, state
 from tidewater.serve.reverse_etl.state import SyncResult
 
@@ -45,12 +45,8 @@ def destinations(settings: Settings) -> list[Destination]:
 
 
 def _deliver(settings: Settings, destination: Destination, env: dict[str, str]) -> None:
-    command = [
-        venv_tool("meltano"), "--env-file", str(settings.env_file), "--log-level", "info",
-        "run", "--refresh-catalog", "--force", destination.extractor, destination.loader,
-    ]  # fmt: skip
     run_logged(
-        command,
+        meltano.command(settings, "run", "--refresh-catalog", "--force", destination.extractor, destination.loader),
         env=env,
         log_file=settings.logs_dir / f"reverse-etl-{destination.name}.log",
         label=f"meltano run {destination.extractor} {destination.loader}",

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tidewater.generate.postgres import PostgresServer
-from tidewater.orchestrate import warehouse
+from tidewater.orchestrate import meltano, warehouse
 from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
 
 TEST_SCALE = 0.01
@@ -123,17 +123,17 @@ def meltano_run_alone(
     of its own. Returns the result and the warehouse's path."""
     wh = data_dir / "warehouse" / "tidewater.duckdb"
     wh.parent.mkdir(parents=True, exist_ok=True)
+    system = meltano.system_dir(Settings.load(data_dir))
     env_file = data_dir / "tidewater.env"
     env_file.write_text(
         f"TIDEWATER_DATA_DIR={data_dir}\nTIDEWATER_WAREHOUSE={wh}\n"
         f"MELTANO_STATE_BACKEND_URI={(data_dir / 'state').as_uri()}\n{extra_env}"
     )
-    # --force, as the pipeline does: a run killed by another test (the kill drill) leaves its job marked running
-    # in Meltano's project database, and would block this one for minutes.
+    # --force, as the pipeline does: a run killed earlier leaves its job marked running in Meltano's database.
     result = subprocess.run(
         [str(BIN / "meltano"), "--env-file", str(env_file), "run", "--force", extractor, "target-duckdb"],
         cwd=PROJECT_ROOT,
-        env=_env(),
+        env=_env({"MELTANO_SYS_DIR_ROOT": str(system)}),
         capture_output=True,
         text=True,
         timeout=600,
