@@ -12,6 +12,7 @@ SEED ?=
 DAYS ?= 0
 FULL_REFRESH ?=
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 SCALES ?= 0.1 1 10
 REPEATS ?= 3
 BENCH_ARGS ?=
@@ -36,21 +37,32 @@ help:
 	@echo "make slim-ci [REF=main]         build and test only what changed against REF (or STATE=main's manifest.json), then the data diff"
 	@echo "make clean                      remove generated data, dbt target and logs (keeps .venv and plugins)"
 
+# uv installs every environment's pins: pip only brings in uv itself, at the release requirements.txt pins.
+$(BIN)/uv: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Tidewater needs Python 3.11; set PYTHON=/path/to/python3.11")'
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep -m1 -E '^uv==' requirements.txt)"
+	@touch $@
+
+# Compiled as pip did: uv leaves it out unless asked, and a process that may not write bytecode (PYTHONDONTWRITEBYTECODE)
+# would then compile everything it imports each time it starts.
+UV_PIP_INSTALL := $(BIN)/uv pip install --quiet --compile-bytecode
+
 # The environment: rebuilt when a pin, the package or a Meltano plugin definition changes.
-$(BIN)/.installed: requirements.txt requirements-edr.txt requirements-feast.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml extract/singer_batch_msgspec/pyproject.toml extract/tap_warehouse/pyproject.toml extract/target_webhook/pyproject.toml extract/target_postgres_hard_delete/pyproject.toml
+$(BIN)/.installed: requirements.txt requirements-edr.txt requirements-feast.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml extract/singer_batch_msgspec/pyproject.toml extract/tap_warehouse/pyproject.toml extract/target_webhook/pyproject.toml extract/target_postgres_hard_delete/pyproject.toml | $(BIN)/uv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Tidewater needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing pinned Python packages into $(VENV) (a minute or two on a new machine)"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@$(UV_PIP_INSTALL) --python $(BIN)/python -r requirements.txt
+	@$(UV_PIP_INSTALL) --python $(BIN)/python --no-deps -e .
 	@echo "==> installing Meltano plugins into .meltano/"
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/meltano --log-level info install
 	@echo "==> installing Elementary's CLI into $(EDR_VENV)"
 	@test -d $(EDR_VENV) || $(PYTHON) -m venv $(EDR_VENV)
-	@$(EDR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-edr.txt
+	@$(UV_PIP_INSTALL) --python $(EDR_VENV)/bin/python -r requirements-edr.txt
 	@echo "==> installing Feast (the feature store) into $(FEAST_VENV)"
 	@test -d $(FEAST_VENV) || $(PYTHON) -m venv $(FEAST_VENV)
-	@$(FEAST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-feast.txt
+	@$(UV_PIP_INSTALL) --python $(FEAST_VENV)/bin/python -r requirements-feast.txt
 	@echo "==> installing dbt packages (from the dbt hub, else from the mirror you configured)"
 	@$(BIN)/tidewater deps
 	@touch $@
@@ -58,10 +70,10 @@ $(BIN)/.installed: requirements.txt requirements-edr.txt requirements-feast.txt 
 install: $(BIN)/.installed
 
 # The bench's competitors (dlt; DuckDB 1.5.5 with the postgres extension from PyPI) in their own environment.
-$(BENCH_VENV)/.installed: requirements-bench.txt
+$(BENCH_VENV)/.installed: requirements-bench.txt | $(BIN)/uv
 	@test -d $(BENCH_VENV) || $(PYTHON) -m venv $(BENCH_VENV)
 	@echo "==> installing the bench's competitors (dlt, DuckDB and its postgres extension) into $(BENCH_VENV)"
-	@$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	@$(UV_PIP_INSTALL) --python $(BENCH_VENV)/bin/python -r requirements-bench.txt
 	@touch $@
 
 install-bench: $(BENCH_VENV)/.installed
@@ -92,8 +104,10 @@ dashboards: install
 serve: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater serve
 
+# Two pytest-xdist workers, a test module each at a time (its module fixtures are built once): the pipeline's steps
+# leave a core idle much of the time (process start-up, Jinja, Meltano), so two drills side by side fill both.
 test: install install-bench browser
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 # Not part of `make test` (its smoke at scale 0.01 is). Scale 10 takes ~20 min a repeat (dlt ~50 more): SCALES="0.1 1" skips it.
 bench: install install-bench

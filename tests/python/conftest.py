@@ -4,11 +4,13 @@ depends on another's order. Markers (pyproject.toml): `e2e` reads a built pipeli
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from helpers import TEST_SCALE, TEST_SEED, copy_data_folder, tidewater_cli
 
 from tidewater.generate.postgres import PostgresServer
@@ -24,12 +26,23 @@ class Built:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    data_dir = tmp_path_factory.mktemp("built") / "data"
-    result = tidewater_cli("run", "--scale", str(TEST_SCALE), "--seed", str(TEST_SEED), data_dir=data_dir)
-    if result.returncode != 0:
-        pytest.fail(f"the pipeline failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return Built(settings=Settings.load(data_dir), stdout=result.stdout)
+def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Built:
+    """Under pytest-xdist (`make test` runs two workers) the workers share one: the first to need it builds it while
+    the others wait on the lock, then all read it."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # the folder every worker's own temporary folder is in
+    data_dir = root / "built" / "data"
+    outcome = root / "built" / "run.json"
+    with FileLock(root / "built.lock"):
+        if not outcome.exists():
+            result = tidewater_cli("run", "--scale", str(TEST_SCALE), "--seed", str(TEST_SEED), data_dir=data_dir)
+            recorded = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+            outcome.write_text(json.dumps(recorded))
+    recorded = json.loads(outcome.read_text())
+    if recorded["returncode"] != 0:
+        pytest.fail(f"the pipeline failed:\n{recorded['stdout'][-4000:]}\n{recorded['stderr'][-4000:]}")
+    return Built(settings=Settings.load(data_dir), stdout=recorded["stdout"])
 
 
 @pytest.fixture
