@@ -162,8 +162,9 @@ class Settings(BaseSettings):
     @property
     def meltano_system_dir(self) -> Path:
         """Meltano's system folder for this data folder's runs (MELTANO_SYS_DIR_ROOT): each plugin's resolved config
-        and catalog, and its database of runs. The plugins themselves stay installed in the project's .meltano/
-        (orchestrate/meltano.py links them), so two data folders run side by side without sharing a file."""
+        and catalog. The plugins stay installed in the project's .meltano/ (orchestrate/meltano.py links them), and
+        so does Meltano's database of runs (`make install` creates it: the three loads of a new data folder, starting
+        together, would race to create its tables), so two data folders run side by side."""
         return self.data_dir / "meltano-system"
 
     @property
@@ -242,6 +243,7 @@ class Settings(BaseSettings):
             "TIDEWATER_WAREHOUSE": str(self.warehouse),
             "MELTANO_STATE_BACKEND_URI": self.meltano_state_dir.as_uri(),
             "MELTANO_SYS_DIR_ROOT": str(self.meltano_system_dir),
+            "MELTANO_DATABASE_URI": f"sqlite:///{PROJECT_ROOT / '.meltano' / 'meltano.db'}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_USE_COLORS": "false",  # plain text in the logs and in error messages

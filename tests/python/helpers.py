@@ -123,7 +123,8 @@ def meltano_run_alone(
     of its own. Returns the result and the warehouse's path."""
     wh = data_dir / "warehouse" / "tidewater.duckdb"
     wh.parent.mkdir(parents=True, exist_ok=True)
-    system = meltano.system_dir(Settings.load(data_dir))
+    settings = Settings.load(data_dir)
+    meltano.system_dir(settings)
     env_file = data_dir / "tidewater.env"
     env_file.write_text(
         f"TIDEWATER_DATA_DIR={data_dir}\nTIDEWATER_WAREHOUSE={wh}\n"
@@ -133,7 +134,7 @@ def meltano_run_alone(
     result = subprocess.run(
         [str(BIN / "meltano"), "--env-file", str(env_file), "run", "--force", extractor, "target-duckdb"],
         cwd=PROJECT_ROOT,
-        env=_env({"MELTANO_SYS_DIR_ROOT": str(system)}),
+        env=_env({name: settings.env()[name] for name in ("MELTANO_SYS_DIR_ROOT", "MELTANO_DATABASE_URI")}),
         capture_output=True,
         text=True,
         timeout=600,

@@ -95,7 +95,7 @@ def test_the_scan_searched_every_value_and_every_place(full_scan: ScanReport, ne
         "data/dbt-target/static_index.html",
         "data/elementary/elementary_report.html",
         "data/logs/dbt-build.log",
-        "data/meltano-system/meltano.db: runs",
+        "project/.meltano/meltano.db: runs",
         f"{serving_place}: marts.dim_customers",
     }
     assert expected <= names, expected - names
