@@ -4,15 +4,45 @@ Markdown tables and the on-screen summary."""
 from __future__ import annotations
 
 import math
+import operator
 import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from tidewater.bench.stages import stage_names
+from tidewater.bench.stages import TOTAL, stage_names
 
 MB = 1024 * 1024
 LOADERS = ("meltano", "dlt", "duckdb")
 # What the lifecycle takes beyond its steps' own time (stages.run_pipeline), in the order of a run.
 ORCHESTRATION = ("tidewater run command", "before the run", "no step running", "after the run")
+# The runs on the folder a full run built (incremental.RUNS), in the order they run.
+INCREMENTAL_RUNS = ("nothing new", "incremental day", "full refresh")
+_COMPARE: dict[str, Callable[[float, float], bool]] = {"<": operator.lt, "<=": operator.le, ">=": operator.ge}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal's bound: the median must be `sign` `value` for the goal to be met."""
+
+    sign: str
+    value: float
+    unit: str = ""
+
+    def met(self, measured: float) -> bool:
+        return _COMPARE[self.sign](measured, self.value)
+
+    def text(self) -> str:
+        return f"{self.sign} {self.value:g}{f' {self.unit}' if self.unit else ''}"
+
+
+# Issue 20's goals, the one place their targets live. The incremental day's share of a fresh full run is a goal at
+# the scales named here only (other scales report the ratio without one).
+INCREMENTAL_DAY_OVER_FULL_RUN = {1.0: Target("<=", 0.25), 10.0: Target("<=", 0.10)}
+NOTHING_NEW_SECONDS = Target("<", 15.0, "s")
+MELTANO_OVER_DUCKDB_TOTAL = Target(">=", 0.25)
+MELTANO_OVER_DLT_PER_SOURCE = Target(">=", 1.0)
+STAGE_EXPONENT = Target("<=", 1.0)
 
 
 def _rate(rows: float | None, seconds: float | None) -> float | None:
@@ -77,9 +107,19 @@ def figures_of(record: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
             ours, theirs = out.get(f"load | meltano {source} | rows/s"), out.get(f"load | {name} {source} | rows/s")
             if ours and theirs:
                 put(f"ratio | Meltano / {name} {source} | x", ours / theirs)
-    for key, figures in (record.get("incremental") or {}).items():
+    incremental = record.get("incremental") or {}
+    for key, figures in incremental.items():
         put(f"incremental | {key} | seconds", figures["seconds"])
         put(f"incremental | {key} | peak RSS MB", figures["peak_rss"] / MB if figures.get("peak_rss") else None)
+    # Per repeat, so that the ratios get medians like every figure: the day against the very run that built its
+    # folder (the whole `tidewater run`), and against a full refresh of that folder.
+    day = incremental.get("incremental day", {}).get("seconds")
+    wholes = {
+        "full run": record["stages"][TOTAL]["seconds"],
+        "full refresh": incremental.get("full refresh", {}).get("seconds"),
+    }
+    for name, whole in wholes.items():
+        put(f"ratio | incremental day / {name} | x", day / whole if day and whole else None)
     return out, problems
 
 
@@ -124,8 +164,11 @@ def build(records: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
                 "process tree plus the PostgreSQL server and cut at each stage's start and end; rows/s is loaded "
                 "rows per second for extract+load and source rows per second for the other stages; Meltano loads "
                 "the sources side by side, so its total is the extract+load stage's wall time (dlt and DuckDB load "
-                "them one after the other); the incremental day and the full refresh are timed as the whole run "
-                "is; exponent b fits time ~ scale^b over the scales present"
+                "them one after the other); then, on the folder the full run built, with --no-docs, a run that finds "
+                "nothing new (--days 0), an incremental day (--days 1) and a full refresh, in that order, each "
+                "timed as the whole run is; incremental day / full run divides the day by the pipeline total of "
+                "the full run of the same repeat; exponent b fits time ~ scale^b over the scales present; the "
+                "goals compare the medians with issue 20's targets"
             ),
         },
         "figures": figures,
@@ -164,6 +207,111 @@ def _table(
     return [*lines, ""]
 
 
+@dataclass(frozen=True)
+class Goal:
+    """One goal at one scale: its median figure (None when the bench did not measure it) against its target (None
+    where the goal names none)."""
+
+    name: str
+    scale: str
+    measured: float | None
+    target: Target | None
+    digits: int
+    note: str = ""
+
+    @property
+    def met(self) -> str:
+        if self.measured is None or self.target is None:
+            return "-"
+        return "yes" if self.target.met(self.measured) else "no"
+
+    def measured_text(self) -> str:
+        if self.measured is None:
+            return "-"
+        return f"{self.measured:,.{self.digits}f}" + (f" ({self.note})" if self.note else "")
+
+    def target_text(self) -> str:
+        return self.target.text() if self.target else "-"
+
+
+def _median(figures: dict[str, Any], key: str, scale: str) -> float | None:
+    median = figures.get(key, {}).get("per_scale", {}).get(scale, {}).get("median")
+    return float(median) if median is not None else None
+
+
+def _largest_exponent(figures: dict[str, Any], sources: list[str]) -> tuple[str, float] | None:
+    """The stage whose time grows fastest with scale, and its b (None below two scales: no fit)."""
+    fitted = {
+        stage: float(b)
+        for stage in stage_names(sources)
+        if (b := figures.get(f"stage | {stage} | seconds", {}).get("exponent")) is not None
+    }
+    return max(fitted.items(), key=lambda item: item[1]) if fitted else None
+
+
+def _target_at(target: Target | dict[float, Target] | None, scale: str) -> Target | None:
+    return target.get(float(scale)) if isinstance(target, dict) else target
+
+
+def goals(document: dict[str, Any]) -> list[Goal]:
+    """Issue 20's goals per scale, from the medians, in the order the report lists them."""
+    figures, sources = document["figures"], document["meta"]["sources"]
+    scales = [f"{scale:g}" for scale in document["meta"]["scales"]]
+    rows: list[tuple[str, str, Target | dict[float, Target] | None, int]] = [
+        ("incremental day / full run", "ratio | incremental day / full run | x", INCREMENTAL_DAY_OVER_FULL_RUN, 3),
+        ("incremental day / full refresh", "ratio | incremental day / full refresh | x", None, 3),
+        ("nothing new: a run's fixed cost (s)", "incremental | nothing new | seconds", NOTHING_NEW_SECONDS, 1),
+        ("Meltano / duckdb total", "ratio | Meltano / duckdb total | x", MELTANO_OVER_DUCKDB_TOTAL, 3),
+        *(
+            (f"Meltano / dlt {source}", f"ratio | Meltano / dlt {source} | x", MELTANO_OVER_DLT_PER_SOURCE, 3)
+            for source in sources
+        ),
+    ]
+    out = [
+        Goal(name, scale, _median(figures, key, scale), _target_at(target, scale), digits)
+        for name, key, target, digits in rows
+        for scale in scales
+    ]
+    largest = _largest_exponent(figures, sources)
+    span = scales[0] if len(scales) == 1 else f"{scales[0]}-{scales[-1]}"
+    out.append(
+        Goal(
+            "every stage's exponent b",
+            span,
+            largest[1] if largest else None,
+            STAGE_EXPONENT,
+            2,
+            note=f"largest: {largest[0]}" if largest else "",
+        )
+    )
+    return out
+
+
+def _goals_table(document: dict[str, Any]) -> list[str]:
+    lines = ["### Goals (issue 20)", "", "| goal | scale | measured | target | met |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {goal.name} | {goal.scale} | {goal.measured_text()} | {goal.target_text()} | {goal.met} |"
+        for goal in goals(document)
+    ]
+    return [*lines, ""]
+
+
+def _goal_lines(document: dict[str, Any]) -> list[str]:
+    """The goals table for the screen: a line per goal, its scales side by side."""
+    by_name: dict[str, list[Goal]] = {}
+    for goal in goals(document):
+        by_name.setdefault(goal.name, []).append(goal)
+    width = max(len(name) for name in by_name)
+    lines = ["Goals (issue 20), medians: scale: measured (target: met)"]
+    for name, per_scale in by_name.items():
+        cells = [
+            f"{goal.scale}: {goal.measured_text()}" + (f" ({goal.target_text()}: {goal.met})" if goal.target else "")
+            for goal in per_scale
+        ]
+        lines.append(f"  {name:<{width}}  " + " | ".join(cells))
+    return lines
+
+
 def markdown(document: dict[str, Any]) -> str:
     meta = document["meta"]
     sources = meta["sources"]
@@ -179,6 +327,7 @@ def markdown(document: dict[str, Any]) -> str:
         f"Scales {', '.join(f'{s:g}' for s in meta['scales'])}; {meta['repeats']} repeat(s) each; seed {meta['seed']}; "
         f"{meta['seconds'] / 60:.1f} min in all. Cells: median (min-max).",
         "",
+        *_goals_table(document),
         meta["method"] + ".",
         "",
     ]
@@ -201,8 +350,10 @@ def markdown(document: dict[str, Any]) -> str:
     else:
         lines += ["### Competitors", "", "not run (--skip-competitors)", ""]
     if meta["incremental_available"] and meta.get("incremental_run", True):
-        keys = [(k, f"incremental | {k} | seconds") for k in ("incremental day", "full refresh")]
-        lines += _table(document, "Incremental day vs full refresh (s)", keys, 1)
+        keys = [(k, f"incremental | {k} | seconds") for k in INCREMENTAL_RUNS]
+        lines += _table(document, "Incremental day vs full refresh, and a run with nothing new (s)", keys, 1)
+        ratios = [(f"day / {k}", f"ratio | incremental day / {k} | x") for k in ("full run", "full refresh")]
+        lines += _table(document, "Incremental day as a share of a whole run", ratios, 3)
     elif meta["incremental_available"]:
         lines += ["### Incremental day vs full refresh", "", "not run (--skip-incremental)", ""]
     else:
@@ -219,7 +370,7 @@ def markdown(document: dict[str, Any]) -> str:
 
 
 def summary(document: dict[str, Any]) -> list[str]:
-    """A few lines for the screen: each stage's median time at the largest scale, and the load ratios."""
+    """A few lines for the screen: each stage's median time at the largest scale, the load ratios and the goals."""
     figures = document["figures"]
     largest = f"{max(document['meta']['scales']):g}"
     lines = [f"Tidewater bench (medians at scale {largest}; exponent b of time ~ scale^b)"]
@@ -247,4 +398,4 @@ def summary(document: dict[str, Any]) -> list[str]:
         lines.append("  incremental day vs full refresh: not available")
     elif not document["meta"].get("incremental_run", True):
         lines.append("  incremental day vs full refresh: not run (--skip-incremental)")
-    return lines
+    return [*lines, *_goal_lines(document)]

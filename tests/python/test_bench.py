@@ -1,6 +1,7 @@
 """`tidewater bench` smoke: one repeat at scale 0.01, real PostgreSQL, real Meltano under Dagster, real dlt, real
-DuckDB. The incremental day and the full refresh are two more whole runs: skipped here (their figures come from the
-same reading of Dagster's record as the stages'); the report's rendering of them is checked on the real record."""
+DuckDB. The run with nothing new, the incremental day and the full refresh are three more whole runs: skipped here
+(their figures come from the same reading of Dagster's record as the stages'); the report's rendering of them, and of
+issue 20's goals, is checked on the real record."""
 
 from __future__ import annotations
 
@@ -33,8 +34,15 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]
     return result.stdout, json.loads((folder / "bench.json").read_text()), (folder / "bench.md").read_text()
 
 
-def _median(document: dict[str, Any], key: str) -> float:
-    return document["figures"][key]["per_scale"][SCALE]["median"]
+def _median(document: dict[str, Any], key: str, scale: str = SCALE) -> float:
+    return document["figures"][key]["per_scale"][scale]["median"]
+
+
+def _goals(markdown: str) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """The goals table of bench.md: (goal, scale) -> (measured, target, met)."""
+    table = markdown.split("### Goals (issue 20)\n\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
+    return {(goal, scale): (measured, target, met) for goal, scale, measured, target, met in cells}
 
 
 def test_every_stage_has_a_time_and_a_peak_memory(bench: tuple[str, dict[str, Any], str]) -> None:
@@ -94,26 +102,73 @@ def test_markdown_table_and_summary(bench: tuple[str, dict[str, Any], str]) -> N
     assert "| no step running |" in markdown
     assert "### Our throughput as a ratio to each" in markdown
     assert "### Incremental day vs full refresh\n\nnot run (--skip-incremental)" in markdown
+    # A goal the bench did not measure has no figure and no verdict; one it measured has both.
+    goals = _goals(markdown)
+    assert goals["nothing new: a run's fixed cost (s)", SCALE] == ("-", "< 15 s", "-")
+    assert goals["incremental day / full run", SCALE] == ("-", "-", "-")
+    assert goals["every stage's exponent b", SCALE] == ("-", "<= 1", "-")  # one scale: no fit
+    assert goals["Meltano / duckdb total", SCALE][2] in ("yes", "no")
+    assert "Goals (issue 20)" in stdout and "  nothing new: a run's fixed cost (s)" in stdout
     assert "Tidewater bench (medians at scale" in stdout
     assert "  dbt build " in stdout
     assert "Dagster: " in stdout and "no step executing" in stdout
     assert "Meltano / duckdb" in stdout
 
 
-def test_incremental_figures_reach_the_report(bench: tuple[str, dict[str, Any], str]) -> None:
-    """The report's side of the incremental day, on the real record with figures of the shape incremental.py
-    writes (running them here would be two more whole runs)."""
-    _, document, _ = bench
-    record = copy.deepcopy(document["records"][0])
+def _with_runs(record: dict[str, Any], scale: float, time_factor: float, seconds: dict[str, float]) -> dict[str, Any]:
+    """A copy of a real record as if at `scale`, its stages `time_factor` times as long, with the runs on its folder
+    of the shape incremental.py writes (running them here would be three more whole runs)."""
+    record = copy.deepcopy(record)
+    record["scale"] = scale
+    for stage in record["stages"].values():
+        stage["seconds"] *= time_factor
     record["incremental"] = {
-        key: {"seconds": seconds, "peak_rss": 300 * report.MB, "command_seconds": seconds + 10, "run_id": "x"}
-        for key, seconds in (("incremental day", 40.0), ("full refresh", 50.0))
+        key: {"seconds": value, "peak_rss": 300 * report.MB, "command_seconds": value + 10, "run_id": "x"}
+        for key, value in seconds.items()
     }
-    meta = {**document["meta"], "incremental_run": True}
-    rebuilt = report.build([record], **{k: v for k, v in meta.items() if k != "method"})
-    assert _median(rebuilt, "incremental | incremental day | seconds") == 40.0
-    assert _median(rebuilt, "incremental | full refresh | peak RSS MB") == 300.0
-    assert "### Incremental day vs full refresh (s)\n" in report.markdown(rebuilt)
+    return record
+
+
+def test_incremental_figures_and_goals_reach_the_report(bench: tuple[str, dict[str, Any], str]) -> None:
+    """The incremental runs' figures, and issue 20's goals computed from them, on the real record made into two
+    scales: at scale 1 the day is a fifth of the full run (goal <= 0.25: met), at scale 10 also a fifth (goal <= 0.10:
+    not met); nothing new takes 12 s then 16 s (goal < 15 s); the stages take 30 times as long for 10 times the
+    data (b = log10(30) > 1: not met)."""
+    _, document, _ = bench
+    real = document["records"][0]
+    total = real["stages"][TOTAL]["seconds"]
+    small = _with_runs(real, 1.0, 1.0, {"nothing new": 12.0, "incremental day": total / 5, "full refresh": 50.0})
+    large = _with_runs(real, 10.0, 30.0, {"nothing new": 16.0, "incremental day": 30 * total / 5})
+    del large["competitors"]["dlt"]  # as with --competitors duckdb: the goal against dlt has no figure there
+    meta = {**document["meta"], "incremental_run": True, "scales": [1.0, 10.0]}
+    rebuilt = report.build([small, large], **{k: v for k, v in meta.items() if k != "method"})
+    assert _median(rebuilt, "incremental | incremental day | seconds", "1") == pytest.approx(total / 5)
+    assert _median(rebuilt, "incremental | full refresh | peak RSS MB", "1") == 300.0
+    assert _median(rebuilt, "ratio | incremental day / full run | x", "1") == pytest.approx(0.2)
+    assert _median(rebuilt, "ratio | incremental day / full refresh | x", "1") == pytest.approx(total / 5 / 50.0)
+    markdown = report.markdown(rebuilt)
+    assert "### Incremental day vs full refresh, and a run with nothing new (s)\n" in markdown
+    assert markdown.index("### Goals (issue 20)") < markdown.index("### Wall time per stage (s)")
+
+    goals = _goals(markdown)
+    assert goals["incremental day / full run", "1"] == ("0.200", "<= 0.25", "yes")
+    assert goals["incremental day / full run", "10"] == ("0.200", "<= 0.1", "no")
+    assert goals["incremental day / full refresh", "1"] == (f"{total / 5 / 50.0:,.3f}", "-", "-")
+    assert goals["incremental day / full refresh", "10"] == ("-", "-", "-")  # no full refresh at scale 10
+    assert goals["nothing new: a run's fixed cost (s)", "1"] == ("12.0", "< 15 s", "yes")
+    assert goals["nothing new: a run's fixed cost (s)", "10"] == ("16.0", "< 15 s", "no")
+    for source in SOURCES:
+        ratio = _median(rebuilt, f"ratio | Meltano / dlt {source} | x", "1")
+        assert goals[f"Meltano / dlt {source}", "1"] == (f"{ratio:,.3f}", ">= 1", "yes" if ratio >= 1 else "no")
+        assert goals[f"Meltano / dlt {source}", "10"] == ("-", ">= 1", "-")
+    duckdb = _median(rebuilt, "ratio | Meltano / duckdb total | x", "10")
+    assert goals["Meltano / duckdb total", "10"][1:] == (">= 0.25", "yes" if duckdb >= 0.25 else "no")
+    measured, target, met = goals["every stage's exponent b", "1-10"]
+    assert measured.startswith("1.48 (largest: ") and (target, met) == ("<= 1", "no")
+
+    stdout = "\n".join(report.summary(rebuilt))
+    assert "  incremental day / full run" in stdout and "1: 0.200 (<= 0.25: yes) | 10: 0.200 (<= 0.1: no)" in stdout
+    assert "12.0 (< 15 s: yes) | 10: 16.0 (< 15 s: no)" in stdout
 
 
 def test_exponent_of_the_fit() -> None:
