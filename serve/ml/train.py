@@ -194,8 +194,14 @@ def load(model_path: Path) -> Pipeline:
     return estimator
 
 
+# A probability's last bits depend on how many rows are scored at once (how the linear algebra blocks the sums), and
+# a day scored alone must equal the same day scored within a backfill: scores keep this many decimal places.
+SCORE_DECIMALS = 12
+
+
 def score(estimator: Pipeline, features: pd.DataFrame) -> pd.Series:
     """The probability of an order within 30 days, for each feature row."""
     if features.empty:
         return pd.Series(dtype="float64", index=features.index)
-    return pd.Series(estimator.predict_proba(feature_matrix(features))[:, 1], index=features.index)
+    probabilities = estimator.predict_proba(feature_matrix(features))[:, 1]
+    return pd.Series(np.round(probabilities, SCORE_DECIMALS), index=features.index)
