@@ -104,10 +104,12 @@ dashboards: install
 serve: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater serve
 
-# Two pytest-xdist workers, a test module each at a time (its module fixtures are built once): the pipeline's steps
-# leave a core idle much of the time (process start-up, Jinja, Meltano), so two drills side by side fill both.
+# Two pytest-xdist workers, a test module each at a time (its module fixtures are built once), in the order
+# tests/python/conftest.py gives: the pipeline's steps leave a core idle much of the time (process start-up, Jinja,
+# Meltano), so two drills side by side fill both.
 test: install install-bench browser
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder \
+	  $(PYTEST_ARGS)
 
 # Not part of `make test` (its smoke at scale 0.01 is). Scale 10 takes ~20 min a repeat (dlt ~50 more): SCALES="0.1 1" skips it.
 bench: install install-bench
