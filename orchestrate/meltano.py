@@ -39,8 +39,9 @@ PLUGIN_TYPES = ("extractors", "loaders", "utilities", "mappers", "transformers",
 
 def system_dir(settings: Settings) -> Path:
     """The data folder's Meltano system folder (settings.meltano_system_dir), with the project's installed plugins
-    linked into it. Meltano writes each plugin's config and catalog to <system folder>/run/<plugin>/: shared by every
-    data folder, two runs at once (the bench, a test beside another) read each other's half-written catalog."""
+    linked into it. Meltano writes each plugin's config and catalog to <system folder>/run/<plugin>/: with one system
+    folder for every data folder, two runs at once (the bench, a test beside another) read each other's half-written
+    catalog."""
     root = settings.meltano_system_dir
     root.mkdir(parents=True, exist_ok=True)
     for plugin_type in PLUGIN_TYPES:

@@ -130,7 +130,8 @@ def meltano_run_alone(
         f"TIDEWATER_DATA_DIR={data_dir}\nTIDEWATER_WAREHOUSE={wh}\n"
         f"MELTANO_STATE_BACKEND_URI={(data_dir / 'state').as_uri()}\n{extra_env}"
     )
-    # --force, as the pipeline does: a run killed earlier leaves its job marked running in Meltano's database.
+    # --force, as the pipeline does: a run killed by another test (the kill drill) leaves its job marked running in
+    # Meltano's database of runs (the project's), and would block this one for minutes.
     result = subprocess.run(
         [str(BIN / "meltano"), "--env-file", str(env_file), "run", "--force", extractor, "target-duckdb"],
         cwd=PROJECT_ROOT,

@@ -1,12 +1,12 @@
 """A leak scanner: search every place a data folder's data goes for given values (personal values of the source,
 secrets), case-insensitively, as substrings.
 
-Places: every file under the data folder and the project's `.meltano/` (Meltano's run folders and its system
-database, shared by every data folder), except what `exclusions` lists and says why. Each file is read for what it
-holds, not only for its bytes: a DuckDB file table by table and view by view (every column cast to text), a SQLite
-file table by table (zlib-compressed blobs inflated: Dagster's snapshots), Parquet through DuckDB, gzip inflated,
-and every text's embedded base64 (Elementary's report: `JSON.parse(atob('...'))`) and JSON escapes (`\\u00e9`,
-`\\"`) decoded too. A binary file of a kind not known here makes `scan` raise: a new store cannot hide.
+Places: every file under the data folder (Meltano's run folders of its runs too) and the project's `.meltano/`
+(Meltano's system database, shared by every data folder), except what `exclusions` lists and says why. Each file is read
+for what it holds, not only for its bytes: a DuckDB file table by table and view by view (every column cast to text), a
+SQLite file table by table (zlib-compressed blobs inflated: Dagster's snapshots), Parquet through DuckDB, gzip inflated,
+and every text's embedded base64 (Elementary's report: `JSON.parse(atob('...'))`) and JSON escapes (`\\u00e9`, `\\"`)
+decoded too. A binary file of a kind not known here makes `scan` raise: a new store cannot hide.
 
 A hit names its place and the needle's kind and a short hash, never the value: a failure message must not be a leak
 itself. One Aho-Corasick automaton over every needle reads each text once, however many needles.
@@ -137,8 +137,9 @@ def exclusions(settings: Settings) -> dict[Path, str]:
 
 
 # Files matching these are a secret's own store too, wherever they are: Meltano writes each plugin's resolved config
-# (the reader's password, the pseudonym key) to .meltano/run/<plugin>/ for the plugin to read, and deletes it when
-# the run ends; a killed run leaves it. They must be their owner's alone (umask 077: orchestrate/commands.py).
+# (the reader's password, the pseudonym key) to <data folder>/meltano-system/run/<plugin>/ for the plugin to read,
+# and deletes it when the run ends; a killed run leaves it. They must be their owner's alone (umask 077:
+# orchestrate/commands.py).
 SECRET_STORE_PATTERNS = {"run/*/*.config.json": "Meltano's per-run plugin config: the tap's settings by design"}
 
 
