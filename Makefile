@@ -37,7 +37,8 @@ help:
 	@echo "make slim-ci [REF=main]         build and test only what changed against REF (or STATE=main's manifest.json), then the data diff"
 	@echo "make clean                      remove generated data, dbt target and logs (keeps .venv and plugins)"
 
-# uv installs every environment's pins: pip only brings in uv itself, at the release requirements.txt pins.
+# uv installs every environment's pins: pip only brings in uv itself, at the release requirements.txt pins. This
+# rule checks Python and creates .venv, before anything else is installed.
 $(BIN)/uv: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Tidewater needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -50,8 +51,6 @@ UV_PIP_INSTALL := $(BIN)/uv pip install --quiet --compile-bytecode
 
 # The environment: rebuilt when a pin, the package or a Meltano plugin definition changes.
 $(BIN)/.installed: requirements.txt requirements-edr.txt requirements-feast.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml extract/singer_batch_msgspec/pyproject.toml extract/tap_warehouse/pyproject.toml extract/target_webhook/pyproject.toml extract/target_postgres_hard_delete/pyproject.toml | $(BIN)/uv
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Tidewater needs Python 3.11; set PYTHON=/path/to/python3.11")'
-	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing pinned Python packages into $(VENV) (a minute or two on a new machine)"
 	@$(UV_PIP_INSTALL) --python $(BIN)/python -r requirements.txt
 	@$(UV_PIP_INSTALL) --python $(BIN)/python --no-deps -e .
