@@ -46,16 +46,19 @@ $(BIN)/uv: requirements.txt
 	@touch $@
 
 # Compiled as pip did: uv leaves it out unless asked, and a process that may not write bytecode (PYTHONDONTWRITEBYTECODE)
-# would then compile everything it imports each time it starts.
+# would then compile everything it imports each time it starts. The same for Meltano's plugins (Meltano installs them
+# with uv: UV_COMPILE_BYTECODE) and for Tidewater's own packages, which an editable install leaves in place.
 UV_PIP_INSTALL := $(BIN)/uv pip install --quiet --compile-bytecode
+COMPILE_OWN_PACKAGES := $(BIN)/python -c 'import compileall, tomllib; dirs = tomllib.load(open("pyproject.toml", "rb"))["tool"]["setuptools"]["package-dir"].values(); raise SystemExit(not all(compileall.compile_dir(d, quiet=1) for d in dirs))'
 
 # The environment: rebuilt when a pin, the package or a Meltano plugin definition changes.
 $(BIN)/.installed: requirements.txt requirements-edr.txt requirements-feast.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml extract/singer_batch_msgspec/pyproject.toml extract/tap_warehouse/pyproject.toml extract/target_webhook/pyproject.toml extract/target_postgres_hard_delete/pyproject.toml | $(BIN)/uv
 	@echo "==> installing pinned Python packages into $(VENV) (a minute or two on a new machine)"
 	@$(UV_PIP_INSTALL) --python $(BIN)/python -r requirements.txt
 	@$(UV_PIP_INSTALL) --python $(BIN)/python --no-deps -e .
+	@$(COMPILE_OWN_PACKAGES)
 	@echo "==> installing Meltano plugins into .meltano/"
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/meltano --log-level info install
+	@PATH="$(CURDIR)/$(BIN):$$PATH" UV_COMPILE_BYTECODE=1 $(BIN)/meltano --log-level info install
 	@echo "==> installing Elementary's CLI into $(EDR_VENV)"
 	@test -d $(EDR_VENV) || $(PYTHON) -m venv $(EDR_VENV)
 	@$(UV_PIP_INSTALL) --python $(EDR_VENV)/bin/python -r requirements-edr.txt
