@@ -144,6 +144,23 @@ def test_no_personal_column_past_staging(
 
 
 @pytest.mark.e2e
+def test_marts_refuse_nulls_where_their_contract_says_not_null(built: Built, models: list[dict[str, Any]]) -> None:
+    """A mart column declared `not_null` (a contract constraint, instead of a not_null test) is NOT NULL in the built
+    table: DuckDB refuses the row that would break it, and the build stops at that model."""
+    declared = {
+        (node["schema"], node["alias"], name)
+        for node in models
+        if node["config"].get("contract", {}).get("enforced")
+        for name, column in node["columns"].items()
+        if any(constraint["type"] == "not_null" for constraint in column.get("constraints", []))
+    }
+    assert len(declared) > 50  # the marts' non-key columns that may never be null
+    sql = "select schema_name, table_name, column_name from duckdb_columns() where not is_nullable"
+    not_nullable = {tuple(row) for row in rows(built.settings, sql)}
+    assert declared - not_nullable == set()
+
+
+@pytest.mark.e2e
 def test_models_have_a_group_and_access_by_layer(models: list[dict[str, Any]]) -> None:
     assert {node["group"] for node in models} == {"analytics"}
     wrong = {node["name"]: node["access"] for node in models if node["access"] not in ACCESS_BY_LAYER[layer(node)]}
