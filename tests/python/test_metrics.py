@@ -41,7 +41,9 @@ def mf_query(run: Built, workdir: Path, *args: str) -> list[dict[str, str]]:
         (project / name).symlink_to(PROJECT_ROOT / name)
     (project / "target").symlink_to(run.settings.dbt_target_dir)
     out = workdir / "mf.csv"
-    env = {**os.environ, **run.settings.env(), "DBT_PROFILES_DIR": str(project)}
+    # Read-only: dbt-duckdb opens the warehouse for writing otherwise, and the shared built warehouse would refuse
+    # every reader of the other test worker while a query runs.
+    env = {**os.environ, **run.settings.env(), "DBT_PROFILES_DIR": str(project), warehouse.READ_ONLY_VARIABLE: "1"}
     env.pop("DBT_TARGET_PATH")
     result = subprocess.run(
         [str(BIN / "mf"), "query", *args, "--csv", str(out)],
