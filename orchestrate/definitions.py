@@ -4,8 +4,8 @@
     sources/*  ->  raw_*/* (Meltano)  ->  audit/* (reconciliation snapshot)  ->  dbt: reference, staging,
     intermediate, marts, snapshots, metrics, the ML features, model and scores, the audiences (tests, the sources'
     freshness too, as checks)  ->  serving/* (the copy the dashboards and the API read, serve/assets.py),
-    ml/feature_store (Feast), observability/* (docs, report), retention/*  ->  reverse_etl/* (the audiences into the
-    CRM and a webhook)  ->  Elementary's alerts
+    ml/feature_store (Feast), lake/* (every source table as Parquet, lake/), observability/* (docs, report),
+    retention/*  ->  reverse_etl/* (the audiences into the CRM and a webhook)  ->  Elementary's alerts
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dagster import (
     multiprocess_executor,
 )
 
+from tidewater.lake.assets import lake_asset
 from tidewater.orchestrate import automation, dbt
 from tidewater.orchestrate.alerts import alert_on_failure
 from tidewater.orchestrate.app_database import AppDatabase
@@ -50,9 +51,10 @@ loads = {source.name: extract_load_asset(source, manifest) for source in meltano
 reconciliation = reconciliation_asset(manifest, [key for load in loads.values() for key in load.keys])
 serving = serving_assets(last_built(dbt_build))
 feature_store = feature_store_asset(last_built(dbt_build))
+lake = lake_asset(manifest, last_built(dbt_build))
 # The steps that write the warehouse after the build wait for every step that reads it (DuckDB lets a writer in only
 # alone): retention, then the reverse ETL sync (its state and log), then Elementary's alerts.
-retention = retention_asset([*last_built(dbt_build), *SERVING_KEYS, FEATURE_STORE])
+retention = retention_asset([*last_built(dbt_build), *SERVING_KEYS, FEATURE_STORE, *lake.keys])
 reverse_etl = reverse_etl_assets([RAW_EVENTS])
 observability = observability_assets(dbt_build, alerts_after=[*SERVING_KEYS, RAW_EVENTS, CRM, WEBHOOK])
 assets = [
@@ -62,6 +64,7 @@ assets = [
     dbt_build,
     *serving,
     feature_store,
+    lake,
     retention,
     *reverse_etl,
     *observability,

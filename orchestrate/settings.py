@@ -227,6 +227,11 @@ class Settings(BaseSettings):
         return self.data_dir / "archive"
 
     @property
+    def lake_dir(self) -> Path:
+        """Every table dbt reads as a source, as Parquet by load day, for other engines (lake/export.py)."""
+        return self.data_dir / "lake"
+
+    @property
     def ml_dir(self) -> Path:
         """Each trained model's file and metrics, one folder per model version (serve/ml/)."""
         return self.data_dir / "ml"

@@ -30,6 +30,7 @@ import duckdb
 import yaml
 
 from tidewater.generate import advance as time_moves
+from tidewater.lake.files import replace_atomically, sql_path
 from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.partitions import FIRST_DAY
@@ -124,22 +125,10 @@ def archived_days(settings: Settings, table: str) -> list[date]:
     return sorted(date.fromisoformat(m.group(1)) for m in days if m)
 
 
-def _sql_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _read(files: str) -> str:
     """read_parquet of `files` (SQL: a quoted path or a list of them), with the columns the files hold: DuckDB would
     add the folder's landed_date=<day> as a column of its own."""
     return f"read_parquet({files}, hive_partitioning = false, union_by_name = true)"
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_day(con: duckdb.DuckDBPyConnection, settings: Settings, table: str, day: date) -> int:
@@ -157,21 +146,13 @@ def _write_day(con: duckdb.DuckDBPyConnection, settings: Settings, table: str, d
     params: list[Any] = [day]
     if target.exists():
         query = (
-            f"{hot} union all by name select * from {_read(_sql_path(target))} "
+            f"{hot} union all by name select * from {_read(sql_path(target))} "
             f"where _source_file not in (select _source_file from {table} where {DAY_OF_ROW[table]} = ?)"
         )
         params = [day, day]
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     # Ordered by file and line: the same rows make the same file, and a reader scans a file's lines together.
-    con.execute(
-        f"copy ({query} order by _source_file, _line_number, _sdc_batched_at) "
-        f"to {_sql_path(temporary)} (format parquet, compression zstd)",
-        params,
-    )
-    _fsync(temporary)
-    os.replace(temporary, target)
-    _fsync(target.parent)  # the rename itself on disk
-    (rows,) = con.execute(f"select count(*) from {_read(_sql_path(target))}").fetchone() or (0,)
+    replace_atomically(con, f"{query} order by _source_file, _line_number, _sdc_batched_at", params, target)
+    (rows,) = con.execute(f"select count(*) from {_read(sql_path(target))}").fetchone() or (0,)
     return int(rows)
 
 
@@ -186,7 +167,7 @@ def _expire(settings: Settings, table: str, before: date) -> tuple[int, list[dat
         partition = partition_dir(settings, table, day)
         files = sorted(partition.glob("*.parquet"))
         if files:
-            listed = ", ".join(_sql_path(f) for f in files)
+            listed = ", ".join(sql_path(f) for f in files)
             with duckdb.connect() as con:
                 rows += int((con.execute(f"select count(*) from {_read(f'[{listed}]')}").fetchone() or (0,))[0])
         doomed = folder / f".expired-{partition.name}"
@@ -219,7 +200,7 @@ def archive_rows(settings: Settings, table: str) -> int:
     if not files:
         return 0
     with duckdb.connect() as con:
-        listed = ", ".join(_sql_path(f) for f in files)
+        listed = ", ".join(sql_path(f) for f in files)
         return int((con.execute(f"select count(*) from {_read(f'[{listed}]')}").fetchone() or (0,))[0])
 
 
@@ -250,7 +231,7 @@ def apply_table(settings: Settings, policy: TablePolicy, today: date) -> TableRe
                 key = " and ".join(f"a.{c} is not distinct from h.{c}" for c in ROW_KEY)
                 (missing,) = con.execute(
                     f"select count(*) from {table} as h where {day} = ? and not exists "
-                    f"(select 1 from {_read(_sql_path(partition_file(settings, table, each)))} as a "
+                    f"(select 1 from {_read(sql_path(partition_file(settings, table, each)))} as a "
                     f"where {key})",
                     [each],
                 ).fetchone() or (0,)

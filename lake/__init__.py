@@ -1,0 +1,1 @@
+"""The lake: the engine-neutral copy of what the loaders wrote, as Parquet (export.py)."""
