@@ -233,6 +233,7 @@ def _add_stage_commands() -> None:
     from tidewater.generate.cli import generate
     from tidewater.privacy.cli import forget
     from tidewater.review.cli import check_models, data_diff, slim_ci
+    from tidewater.scale_out.cli import build
     from tidewater.serve.api.cli import api_token
     from tidewater.serve.ml.cli import features
     from tidewater.serve.reverse_etl.cli import sync_command
@@ -248,6 +249,7 @@ def _add_stage_commands() -> None:
         forget,
         features,
         sync_command,
+        build,
     ):
         cli.add_command(command)
 

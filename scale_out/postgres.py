@@ -1,0 +1,178 @@
+"""PostgreSQL as the warehouse: database `warehouse` on the data folder's embedded PostgreSQL (not the app's
+database), filled from the lake and built by dbt's `postgres` target (profiles.yml).
+
+Three roles, each with only what its job needs:
+- LOADER owns the raw schemas (the lake's: raw_app, raw_events, raw_marketing, audit, privacy) and copies the lake
+  into them; what it creates, TRANSFORMER may read (default privileges).
+- TRANSFORMER may create schemas in `warehouse` (dbt's staging, marts, ... and Elementary's) and read raw: the role
+  in profiles.yml's `postgres` target.
+- READER may read the marts and metrics, nothing else: dbt's `grants` (dbt_project.yml) give it SELECT on each model
+  there, and it may use those two schemas, which are made here, owned by TRANSFORMER.
+Passwords are random, kept in postgres/warehouse.json (mode 600), and reach dbt through its environment only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tidewater.generate.postgres import Connection
+from tidewater.lake import export as lake
+from tidewater.orchestrate import dbt
+from tidewater.orchestrate.assets.transform import business_now_env
+from tidewater.orchestrate.errors import TidewaterError
+from tidewater.orchestrate.settings import Settings
+
+DATABASE = "warehouse"
+LOADER = "tidewater_loader"
+TRANSFORMER = "tidewater_transformer"
+READER = "tidewater_reader"
+ROLES = (LOADER, TRANSFORMER, READER)
+# The schemas READER may read (dbt_project.yml's `grants` on their models).
+SERVED_SCHEMAS = ("marts", "metrics")
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Where the PostgreSQL warehouse is, and each role's password."""
+
+    host: str
+    port: int
+    passwords: dict[str, str]
+
+    def conninfo(self, role: str) -> str:
+        return f"postgresql://{role}:{self.passwords[role]}@{self.host}:{self.port}/{DATABASE}"
+
+    def dbt_env(self) -> dict[str, str]:
+        """The variables profiles.yml's `postgres` target reads: dbt builds as TRANSFORMER."""
+        return {
+            "TIDEWATER_WAREHOUSE_PG_HOST": self.host,
+            "TIDEWATER_WAREHOUSE_PG_PORT": str(self.port),
+            "TIDEWATER_WAREHOUSE_PG_USER": TRANSFORMER,
+            "TIDEWATER_WAREHOUSE_PG_PASSWORD": self.passwords[TRANSFORMER],
+            "TIDEWATER_WAREHOUSE_PG_DATABASE": DATABASE,
+        }
+
+
+def credentials_file(postgres_dir: Path) -> Path:
+    return postgres_dir / "warehouse.json"
+
+
+def _passwords(postgres_dir: Path) -> dict[str, str]:
+    path = credentials_file(postgres_dir)
+    if path.exists():
+        return {role: str(password) for role, password in json.loads(path.read_text()).items()}
+    passwords = {role: secrets.token_urlsafe(18) for role in ROLES}
+    # Created 600 (not chmod-ed after writing): the passwords are never readable by others, not even briefly.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(json.dumps(passwords) + "\n")
+    return passwords
+
+
+def ensure(connection: Connection, postgres_dir: Path, raw_schemas: list[str]) -> Warehouse:
+    """Create the database, the roles and their schemas if missing (and set the roles' passwords again), as the
+    server's owner. Idempotent."""
+    import psycopg
+    from psycopg import sql
+
+    passwords = _passwords(postgres_dir)
+    server = connection.conninfo.rsplit("/", 1)[0]
+    database = sql.Identifier(DATABASE)
+    with psycopg.connect(server + "/postgres", autocommit=True, connect_timeout=10) as conn:
+        for role, password in passwords.items():
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+            # The server gets the password's SCRAM verifier, hashed here: the password is in no statement it logs.
+            verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+            conn.execute(
+                sql.SQL(
+                    ("alter" if exists else "create")
+                    + " role {} with login nosuperuser nocreatedb nocreaterole noinherit password {}"
+                ).format(sql.Identifier(role), sql.Literal(verifier))
+            )
+        if not conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone():
+            conn.execute(sql.SQL("create database {}").format(database))
+        # PUBLIC may connect to a new database and make temporary tables there: only these roles.
+        conn.execute(sql.SQL("revoke connect, temporary on database {} from public").format(database))
+        for role in ROLES:
+            conn.execute(sql.SQL("grant connect on database {} to {}").format(database, sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("grant create, temporary on database {} to {}").format(database, sql.Identifier(TRANSFORMER))
+        )
+    loader, transformer, reader = (sql.Identifier(role) for role in ROLES)
+    with psycopg.connect(f"{server}/{DATABASE}", autocommit=True, connect_timeout=10) as conn:
+        conn.execute("revoke create on schema public from public")
+        for name in raw_schemas:
+            schema = sql.Identifier(name)
+            conn.execute(sql.SQL("create schema if not exists {} authorization {}").format(schema, loader))
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, transformer))
+            conn.execute(
+                sql.SQL("alter default privileges for role {} in schema {} grant select on tables to {}").format(
+                    loader, schema, transformer
+                )
+            )
+            conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(schema, transformer))
+        for name in SERVED_SCHEMAS:
+            schema = sql.Identifier(name)
+            conn.execute(sql.SQL("create schema if not exists {} authorization {}").format(schema, transformer))
+            conn.execute(sql.SQL("grant usage on schema {} to {}").format(schema, reader))
+    return Warehouse(connection.host, connection.port, passwords)
+
+
+def load_lake(target: Warehouse, lake_dir: Path) -> dict[str, int]:
+    """Copy every lake table into its raw schema as LOADER: each table replaced whole (dropped, created with the
+    lake's columns, copied), all in one transaction, so dbt never reads half a load. Returns rows per table."""
+    from adbc_driver_postgresql import dbapi
+
+    loaded: dict[str, int] = {}
+    with duckdb.connect() as lake_reader, dbapi.connect(target.conninfo(LOADER)) as conn:
+        with conn.cursor() as cursor:
+            for table in lake.tables(lake_dir):
+                schema, name = table.split(".")
+                rows = lake_reader.execute(f"select * from {lake.read(lake_dir, table)}").to_arrow_table()
+                cursor.adbc_ingest(name, rows, mode="replace", db_schema_name=schema)
+                loaded[table] = rows.num_rows
+        conn.commit()
+    return loaded
+
+
+@dataclass(frozen=True)
+class Built:
+    loaded: dict[str, int]
+    load_seconds: float
+    build_seconds: float
+    nodes: int
+    target_dir: Path
+    log_file: Path
+
+
+def target_dir(settings: Settings) -> Path:
+    """dbt's artifacts of the PostgreSQL build, apart from the DuckDB build's."""
+    return settings.data_dir / "dbt-target-postgres"
+
+
+def build(settings: Settings, connection: Connection) -> Built:
+    """Load the lake into the warehouse database and run `dbt build --target postgres` on it, judged at the same
+    business "now" as the DuckDB build. Raises TidewaterError naming the failing nodes."""
+    if not lake.tables(settings.lake_dir):
+        raise TidewaterError(f"no lake in {settings.lake_dir}: run `tidewater run` first (its lake step writes it)")
+    schemas = sorted({table.split(".")[0] for table in lake.tables(settings.lake_dir)})
+    target = ensure(connection, settings.postgres_dir, schemas)
+    started = time.monotonic()
+    loaded = load_lake(target, settings.lake_dir)
+    load_seconds = time.monotonic() - started
+    log_file = settings.logs_dir / "dbt-build-postgres.log"
+    env = {**settings.env(), **business_now_env(settings), **target.dbt_env()}
+    started = time.monotonic()
+    invocation, progress = dbt.invoke(
+        ["build", "--target", "postgres"], env=env, target_path=target_dir(settings), log_file=log_file
+    )
+    if not invocation.is_successful():
+        raise dbt.failure(progress.what, log_file, progress)
+    return Built(loaded, load_seconds, time.monotonic() - started, progress.done, target_dir(settings), log_file)
