@@ -45,10 +45,17 @@ def _competitors(context: click.Context | None, parameter: object, text: str) ->
 
 
 def one_repeat(
-    run_dir: Path, scale: float, seed: int, *, competitors_to_run: list[str], with_incremental: bool
+    run_dir: Path,
+    scale: float,
+    seed: int,
+    *,
+    competitors_to_run: list[str],
+    with_incremental: bool,
+    targets: list[str],
 ) -> dict[str, Any]:
     from tidewater.bench import competitors, incremental, sources, stages
     from tidewater.generate.postgres import PostgresServer
+    from tidewater.scale_out import postgres
 
     data = Settings.load(run_dir / "data")
     record: dict[str, Any] = {"scale": scale}
@@ -68,6 +75,15 @@ def one_repeat(
             record["competitors"][name] = run.__dict__
             for problem in ([run.error] if run.error else []) + run.mismatches:
                 say(f"    !!! {problem}")
+        record["engines"] = {}
+        for engine in targets:
+            say(f"    dbt build --target {engine}, from the lake")
+            built = postgres.build(data, connection, quiet=True)
+            record["engines"][engine] = {
+                "lake load seconds": built.load_seconds,
+                "dbt build seconds": built.build_seconds,
+                "nodes": built.nodes,
+            }
     finally:
         server.stop()
     loaded = {source: record["stages"][stages.load_stage(source)]["rows"] for source in record["sources"]}
@@ -99,6 +115,7 @@ def write_results(
         incremental_available=has_incremental,
         incremental_run=options["incremental"],
         competitors_run=options["competitors"],
+        targets=options["targets"],
         seconds=seconds,
     )
     (out / "bench.json").write_text(json.dumps(document, indent=2, default=str) + "\n")
@@ -127,6 +144,13 @@ def write_results(
     is_flag=True,
     help="No run with nothing new, incremental day and full refresh after each repeat (three runs less).",
 )
+@click.option(
+    "--target",
+    "targets",
+    type=click.Choice(["postgres"]),
+    multiple=True,
+    help="After each full run, also build the project on this engine from the lake (docs/scale-out.md).",
+)
 @click.option("--keep-data", is_flag=True, help="Keep each repeat's data folder (large at scale 10).")
 @click.pass_obj
 def bench(
@@ -138,6 +162,7 @@ def bench(
     competitors: list[str],
     skip_competitors: bool,
     skip_incremental: bool,
+    targets: tuple[str, ...],
     keep_data: bool,
 ) -> int:
     from tidewater.bench import competitors as rivals
@@ -157,6 +182,7 @@ def bench(
         "competitors": competitors,
         "sources": [source.name for source in meltano_sources()],
         "incremental": has_incremental and not skip_incremental,
+        "targets": list(targets),
     }
     out = (out or settings.data_dir / "bench").resolve() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
@@ -171,7 +197,12 @@ def bench(
             run_dir = out / "runs" / f"scale-{scale:g}-repeat-{repeat}"
             t = time.monotonic()
             record = one_repeat(
-                run_dir, scale, seed, competitors_to_run=competitors, with_incremental=options["incremental"]
+                run_dir,
+                scale,
+                seed,
+                competitors_to_run=competitors,
+                with_incremental=options["incremental"],
+                targets=options["targets"],
             )
             record["repeat"] = repeat
             records.append(record)

@@ -120,6 +120,11 @@ def figures_of(record: dict[str, Any]) -> tuple[dict[str, float], list[str]]:
     }
     for name, whole in wholes.items():
         put(f"ratio | incremental day / {name} | x", day / whole if day and whole else None)
+    on_duckdb = record["stages"]["dbt build"]["seconds"]
+    for engine, figures in (record.get("engines") or {}).items():
+        put(f"engine | {engine} lake load | seconds", figures["lake load seconds"])
+        put(f"engine | {engine} dbt build | seconds", figures["dbt build seconds"])
+        put(f"ratio | {engine} / DuckDB dbt build | x", figures["dbt build seconds"] / on_duckdb)
     return out, problems
 
 
@@ -167,8 +172,10 @@ def build(records: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
                 "them one after the other); then, on the folder the full run built, with --no-docs, a run that finds "
                 "nothing new (--days 0), an incremental day (--days 1) and a full refresh, in that order, each "
                 "timed as the whole run is; incremental day / full run divides the day by the pipeline total of "
-                "the full run of the same repeat; exponent b fits time ~ scale^b over the scales present; the "
-                "goals compare the medians with issue 20's targets"
+                "the full run of the same repeat; with --target, the same project is then built on each engine "
+                "from the lake that run wrote (the lake's copy into it, then its dbt build, each timed on its own), "
+                "beside the run's dbt build step on DuckDB; exponent b fits time ~ scale^b over the scales "
+                "present; the goals compare the medians with issue 20's targets"
             ),
         },
         "figures": figures,
@@ -359,6 +366,16 @@ def markdown(document: dict[str, Any]) -> str:
     else:
         lines += ["### Incremental day vs full refresh", "", "not available: `tidewater run` has no --days and "
                   "--full-refresh yet", ""]  # fmt: skip
+    if meta.get("targets"):
+        engines = [("DuckDB: the run's dbt build step", "stage | dbt build | seconds")]
+        for engine in meta["targets"]:
+            engines += [
+                (f"{engine}: the lake loaded", f"engine | {engine} lake load | seconds"),
+                (f"{engine}: dbt build --target {engine}", f"engine | {engine} dbt build | seconds"),
+            ]
+        lines += _table(document, "The same dbt build on each engine, from the same data (s)", engines, 1)
+        ratios = [(f"{e} / DuckDB", f"ratio | {e} / DuckDB dbt build | x") for e in meta["targets"]]
+        lines += _table(document, "Each engine's dbt build as a ratio to DuckDB's", ratios, 2)
     if document["problems"]:
         lines += [
             "### Problems (no figure reported for these loads)",

@@ -157,7 +157,7 @@ def target_dir(settings: Settings) -> Path:
     return settings.data_dir / "dbt-target-postgres"
 
 
-def build(settings: Settings, connection: Connection) -> Built:
+def build(settings: Settings, connection: Connection, *, quiet: bool = False) -> Built:
     """Load the lake into the warehouse database and run `dbt build --target postgres` on it, judged at the same
     business "now" as the DuckDB build. Raises TidewaterError naming the failing nodes."""
     if not lake.tables(settings.lake_dir):
@@ -171,7 +171,7 @@ def build(settings: Settings, connection: Connection) -> Built:
     env = {**settings.env(), **business_now_env(settings), **target.dbt_env()}
     started = time.monotonic()
     invocation, progress = dbt.invoke(
-        ["build", "--target", "postgres"], env=env, target_path=target_dir(settings), log_file=log_file
+        ["build", "--target", "postgres"], env=env, target_path=target_dir(settings), log_file=log_file, quiet=quiet
     )
     if not invocation.is_successful():
         raise dbt.failure(progress.what, log_file, progress)

@@ -171,6 +171,24 @@ def test_incremental_figures_and_goals_reach_the_report(bench: tuple[str, dict[s
     assert "12.0 (< 15 s: yes) | 10: 16.0 (< 15 s: no)" in stdout
 
 
+def test_each_engines_build_reaches_the_report_beside_duckdbs(bench: tuple[str, dict[str, Any], str]) -> None:
+    """`--target postgres`'s figures (the lake's copy, the build), on the real record: the PostgreSQL build itself is
+    proven in test_scale_out.py, on the shared built folder, not a second time here."""
+    _, document, markdown = bench
+    assert "The same dbt build on each engine" not in markdown  # not asked for
+    real = copy.deepcopy(document["records"][0])
+    on_duckdb = real["stages"]["dbt build"]["seconds"]
+    real["engines"] = {"postgres": {"lake load seconds": 0.5, "dbt build seconds": 3 * on_duckdb, "nodes": 500}}
+    meta = {**document["meta"], "targets": ["postgres"]}
+    rebuilt = report.build([real], **{k: v for k, v in meta.items() if k != "method"})
+    assert _median(rebuilt, "ratio | postgres / DuckDB dbt build | x") == pytest.approx(3.0)
+    markdown = report.markdown(rebuilt)
+    table = markdown.split("### The same dbt build on each engine, from the same data (s)\n\n", 1)[1].split("\n\n")[0]
+    assert "| postgres: the lake loaded | 0.5 |" in table
+    assert f"| postgres: dbt build --target postgres | {3 * on_duckdb:,.1f} |" in table
+    assert "| postgres / DuckDB | 3.00 |" in markdown
+
+
 def test_exponent_of_the_fit() -> None:
     assert report.exponent({0.1: 2.0, 1: 20.0, 10: 200.0}) == pytest.approx(1.0)
     assert report.exponent({0.1: 5.0, 10: 5.0}) == pytest.approx(0.0)
