@@ -64,7 +64,7 @@ final as (
         sessions.session_started_at,
         sessions.session_ended_at,
         cast(sessions.session_started_at as date) as session_date,
-        {{ dbt.datediff('sessions.session_started_at', 'sessions.session_ended_at', 'second') }} as duration_seconds,
+        {{ datediff_bigint('sessions.session_started_at', 'sessions.session_ended_at', 'second') }} as duration_seconds,
         sessions.event_count,
         sessions.page_view_count,
         sessions.product_view_count,

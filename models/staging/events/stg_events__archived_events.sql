@@ -1,26 +1,12 @@
-{#- The archive of raw_events.events (privacy/retention.py): Parquet files, one a day, under the data folder, read in
-    place. A view built on every run, so it reads this data folder's archive (its path is TIDEWATER_DATA_DIR's, which
-    profiles.yml's warehouse path follows too), and so a new data folder, with no archive yet, gets a view with no
-    rows and raw's columns instead of DuckDB's "no files found". -#}
-{%- set raw_events = source('events', 'events') -%}
-{%- set archive_files = env_var('TIDEWATER_DATA_DIR', 'data') ~ '/archive/raw_events/events/landed_date=*/*.parquet' -%}
-{%- set has_archive = false -%}
-{%- if execute -%}
-    {%- set has_archive = run_query("select count(*) from glob('" ~ archive_files ~ "')").columns[0].values()[0] > 0 -%}
-{%- endif %}
+{#- The archive of raw_events.events (privacy/retention.py): the lines retention moved out of raw (events_archive
+    says where they are read from). A view built on every run, so it reads this data folder's archive, and a new
+    data folder, with no archive yet, gets a view with no rows and raw's columns. -#}
+{%- set raw_events = source('events', 'events') %}
 
 with
 
 archived as (
-    {% if has_archive %}
-        -- Files written at different times may differ in columns (the loader adds one): matched by name. The
-        -- day is in _source_file already; the folder's landed_date=<day> is not read as a column.
-        select * from read_parquet('{{ archive_files }}', union_by_name = true, hive_partitioning = false)
-    {% else %}
-        -- No archive yet: no rows, with raw's columns.
-        select * from {{ raw_events }}
-        where false
-    {% endif %}
+    {{ events_archive(raw_events) }}
 ),
 
 raw_events as (

@@ -3,6 +3,13 @@
     raw's (hot) and the archive's: retention moves old days out of raw, not out of staging. -#}
 {{ config(materialized='table') }}
 
+{#- The columns of a landed line staging reads below (where the union cannot match them by name itself). -#}
+{%- set raw_event_columns = [
+    'event_id', 'event_type', 'occurred_at', 'anonymous_id', 'customer_id', 'page_url', 'referrer', 'utm_source',
+    'user_agent', 'product_id', 'order_id', 'extra_fields', 'parse_error', 'raw_line', '_source_file',
+    '_line_number', '_line_md5', '_sdc_extracted_at', '_sdc_batched_at', '_sdc_deleted_at'
+] %}
+
 with
 
 hot as (
@@ -16,9 +23,7 @@ archived as (
 
 all_lines as (
     -- By name: the archive's files may predate a column raw has now (null there).
-    select * from hot
-    union all by name
-    select * from archived
+    {{ union_all_by_name(['hot', 'archived'], raw_event_columns) }}
 ),
 
 source as (

@@ -147,14 +147,7 @@ column_kinds as (
             when source_columns.data_type like 'timestamp%' then 'timestamp'
             else source_columns.data_type
         end as source_kind,
-        case
-            when upper(raw_columns.data_type) in ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT') then 'integer'
-            when upper(raw_columns.data_type) in ('DOUBLE', 'FLOAT', 'REAL') then 'number'
-            when upper(raw_columns.data_type) like 'DECIMAL%' then 'number'
-            when upper(raw_columns.data_type) = 'VARCHAR' then 'text'
-            when upper(raw_columns.data_type) like 'TIMESTAMP%' then 'timestamp'
-            else lower(raw_columns.data_type)
-        end as raw_kind
+        {{ column_type_kind('raw_columns.data_type') }} as raw_kind
     from source_columns
     inner join raw_columns
         on source_columns.table_name = raw_columns.table_name

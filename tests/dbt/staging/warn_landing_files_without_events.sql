@@ -5,6 +5,9 @@
 -- deleted), so only the tap's file list shows them. Lists the files; files the tap does not read are
 -- warn_landing_files_rejected's. Files of days retention deleted are expected empty (is_retained_landing_file).
 
+{#- Raw's lines and the archive's (union_all_by_name lists the columns read here where it must). -#}
+{%- set raw_and_archive = [source('events', 'events'), ref('stg_events__archived_events')] %}
+
 with
 
 landing_files as (
@@ -14,11 +17,7 @@ landing_files as (
 
 events as (
     -- Raw and the archive retention moved old days to (privacy/retention.py).
-    select * from {{ source('events', 'events') }}
-    where _sdc_deleted_at is null
-    union all by name
-    select * from {{ ref('stg_events__archived_events') }}
-    where _sdc_deleted_at is null
+    {{ union_all_by_name(raw_and_archive, ['_source_file'], where='_sdc_deleted_at is null') }}
 ),
 
 loaded_files as (

@@ -17,8 +17,8 @@ orders as (
 
 horizon as (
     select
-        cast('{{ var("custom_run_started_at") }}' as {{ dbt.type_timestamp() }})
-        + interval 1 day as latest_allowed_at
+        {{ dbt.dateadd('day', 1, "cast('" ~ var('custom_run_started_at') ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+            as latest_allowed_at
 ),
 
 future_events as (
