@@ -19,6 +19,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -30,9 +31,9 @@ from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
 
 DATABASE = "warehouse"
-LOADER = "tidewater_loader"
-TRANSFORMER = "tidewater_transformer"
-READER = "tidewater_reader"
+LOADER = "warehouse_loader"
+TRANSFORMER = "warehouse_transformer"
+READER = "warehouse_reader"
 ROLES = (LOADER, TRANSFORMER, READER)
 # The schemas READER may read (dbt_project.yml's `grants` on their models).
 SERVED_SCHEMAS = ("marts", "metrics")
@@ -125,9 +126,48 @@ def ensure(connection: Connection, postgres_dir: Path, raw_schemas: list[str]) -
     return Warehouse(connection.host, connection.port, passwords)
 
 
+# A table's columns and their exact types (format_type keeps numeric's precision, varchar's length).
+COLUMNS = """
+select attname, format_type(atttypid, atttypmod) from pg_attribute
+where attrelid = to_regclass($1) and attnum > 0 and not attisdropped order by attnum
+"""
+
+
+def _columns(cursor: Any, relation: str) -> dict[str, str]:
+    cursor.execute(COLUMNS, (relation,))
+    return dict(cursor.fetchall())
+
+
+def _replace_rows(cursor: Any, schema: str, name: str, rows: Any) -> None:
+    """Make raw table schema.name hold `rows` (Arrow), in the caller's transaction. The rows are copied into a table
+    of their own first (COPY, the lake's columns), then moved in: the raw table is emptied and filled, not dropped, so
+    dbt's staging views on it and their grants stay. A column new in the lake is added; a column whose type changed
+    stops the load, naming it."""
+    incoming = f"_lake_{name}"
+    cursor.adbc_ingest(incoming, rows, mode="replace", db_schema_name=schema)
+    target, staged = f'"{schema}"."{name}"', f'"{schema}"."{incoming}"'
+    existing = _columns(cursor, target)
+    if not existing:
+        cursor.execute(f'alter table {staged} rename to "{name}"')
+        return
+    columns = _columns(cursor, staged)
+    for column, kind in columns.items():
+        if column not in existing:
+            cursor.execute(f'alter table {target} add column "{column}" {kind}')
+        elif existing[column] != kind:
+            raise TidewaterError(
+                f"{schema}.{name}.{column} is {kind} in the lake but {existing[column]} in PostgreSQL's raw: drop "
+                f"table {schema}.{name} in database {DATABASE} (as {LOADER}), then build again"
+            )
+    listed = ", ".join(f'"{column}"' for column in columns)
+    cursor.execute(f"truncate {target}")
+    cursor.execute(f"insert into {target} ({listed}) select {listed} from {staged}")
+    cursor.execute(f"drop table {staged}")
+
+
 def load_lake(target: Warehouse, lake_dir: Path) -> dict[str, int]:
-    """Copy every lake table into its raw schema as LOADER: each table replaced whole (dropped, created with the
-    lake's columns, copied), all in one transaction, so dbt never reads half a load. Returns rows per table."""
+    """Copy every lake table into its raw schema as LOADER, all in one transaction, so dbt never reads half a load.
+    Returns rows per table."""
     from adbc_driver_postgresql import dbapi
 
     loaded: dict[str, int] = {}
@@ -136,7 +176,7 @@ def load_lake(target: Warehouse, lake_dir: Path) -> dict[str, int]:
             for table in lake.tables(lake_dir):
                 schema, name = table.split(".")
                 rows = lake_reader.execute(f"select * from {lake.read(lake_dir, table)}").to_arrow_table()
-                cursor.adbc_ingest(name, rows, mode="replace", db_schema_name=schema)
+                _replace_rows(cursor, schema, name, rows)
                 loaded[table] = rows.num_rows
         conn.commit()
     return loaded
