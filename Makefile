@@ -17,7 +17,7 @@ SCALES ?= 0.1 1 10
 REPEATS ?= 3
 BENCH_ARGS ?=
 
-.PHONY: install install-bench browser run ui dashboards serve test bench lint slim-ci clean help
+.PHONY: install install-bench browser java run ui dashboards serve test bench lint slim-ci clean help
 
 help:
 	@echo "make run   [SCALE=1] [SEED=42]  the lifecycle on Dagster: generate, load with Meltano, dbt build (marts, ML features,"
@@ -91,6 +91,17 @@ browser:
 	    exit 1; \
 	  fi; }
 
+# Spark (the project built on Spark in make test, `tidewater build --target spark`) runs on Java 17.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> installing Java 17 (Debian package) for Spark"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else \
+	    echo "The Spark build needs Java 17: install it (e.g. sudo apt-get install openjdk-17-jre-headless) and run make test again."; \
+	    exit 1; \
+	  fi; }
+
 run: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater run $(if $(SCALE),--scale $(SCALE)) $(if $(SEED),--seed $(SEED)) \
 	  --days $(DAYS) $(if $(FULL_REFRESH),--full-refresh)
@@ -109,7 +120,7 @@ serve: install
 # Two pytest-xdist workers, a test module each at a time (its module fixtures are built once), in the order
 # tests/python/conftest.py gives: the pipeline's steps leave a core idle much of the time (process start-up, Jinja,
 # Meltano), so two drills side by side fill both.
-test: install install-bench browser
+test: install install-bench browser java
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder \
 	  $(PYTEST_ARGS)
 

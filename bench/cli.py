@@ -55,7 +55,7 @@ def one_repeat(
 ) -> dict[str, Any]:
     from tidewater.bench import competitors, incremental, sources, stages
     from tidewater.generate.postgres import PostgresServer
-    from tidewater.scale_out import postgres
+    from tidewater.scale_out import build
 
     data = Settings.load(run_dir / "data")
     record: dict[str, Any] = {"scale": scale}
@@ -78,7 +78,7 @@ def one_repeat(
         record["engines"] = {}
         for engine in targets:
             say(f"    dbt build --target {engine}, from the lake")
-            built = postgres.build(data, connection, quiet=True)
+            built = build.build(data, engine, quiet=True)
             record["engines"][engine] = {
                 "lake load seconds": built.load_seconds,
                 "dbt build seconds": built.build_seconds,
@@ -147,7 +147,7 @@ def write_results(
 @click.option(
     "--target",
     "targets",
-    type=click.Choice(["postgres"]),
+    type=click.Choice(["postgres", "spark"]),
     multiple=True,
     help="After each full run, also build the project on this engine from the lake (docs/scale-out.md).",
 )

@@ -39,16 +39,13 @@
             {% do schemas.append(source_node.schema) %}
         {% endif %}
     {% endfor %}
-    {% set columns = run_query(
-        "select table_schema, table_name, column_name, data_type from information_schema.columns"
-        ~ " where table_schema in ('" ~ (schemas | join("', '")) ~ "')"
-    ) %}
+    {% set columns = raw_source_columns(schemas) %}
     {% set types = {} %}
-    {% for row in columns.rows %}
+    {% for row in columns %}
         {% do types.update({row[0] ~ '.' ~ row[1] ~ '.' ~ row[2]: row[3]}) %}
     {% endfor %}
     {% set changed = [] %}
-    {% for row in columns.rows %}
+    {% for row in columns %}
         {% set match = modules.re.match('^(.+)_[0-9]{8}_[0-9]{4}$', row[2]) %}
         {% if match %}
             {% set current = row[0] ~ '.' ~ row[1] ~ '.' ~ match.group(1) %}
@@ -67,4 +64,35 @@
             ~ " and update staging and its contract; then run again."
         ) }}
     {% endif %}
+{% endmacro %}
+
+{#-
+    Returns (schema, table, column, type) of every column of the raw tables in `schemas`: from information_schema
+    where the warehouse has one; Spark has none, so each source table's columns are asked of its catalog.
+-#}
+{% macro raw_source_columns(schemas) %}
+    {{ return(adapter.dispatch('raw_source_columns', 'tidewater')(schemas)) }}
+{% endmacro %}
+
+{% macro default__raw_source_columns(schemas) %}
+    {% set columns = run_query(
+        "select table_schema, table_name, column_name, data_type from information_schema.columns"
+        ~ " where table_schema in ('" ~ (schemas | join("', '")) ~ "')"
+    ) %}
+    {{ return(columns.rows) }}
+{% endmacro %}
+
+{% macro spark__raw_source_columns(schemas) %}
+    {% set rows = [] %}
+    {% for source_node in graph.sources.values() if source_node.schema in schemas %}
+        {% set relation = adapter.get_relation(
+            database=source_node.database,
+            schema=source_node.schema,
+            identifier=source_node.identifier
+        ) %}
+        {% for column in adapter.get_columns_in_relation(relation) %}
+            {% do rows.append([source_node.schema, source_node.identifier, column.name, column.dtype]) %}
+        {% endfor %}
+    {% endfor %}
+    {{ return(rows) }}
 {% endmacro %}

@@ -7,22 +7,24 @@
     Timestamps and dates are written by each warehouse's own format function (fingerprint_datetime_text).
 -#}
 {% macro source_row_fingerprint(columns) %}
+    {%- set string_type = var('string_type')[target.type] -%}
     {%- set texts = [] -%}
     {%- for column in columns -%}
         {%- set name = adapter.quote(column['name']) -%}
         {%- set form = column['text_form'] -%}
         {%- if form == 'integer' -%}
-            {%- set text = 'cast(cast(' ~ name ~ ' as bigint) as varchar)' -%}
+            {%- set text = 'cast(cast(' ~ name ~ ' as bigint) as ' ~ string_type ~ ')' -%}
         {%- elif form == 'decimal' -%}
-            {%- set text = 'cast(cast(' ~ name ~ ' as decimal(38, ' ~ column['numeric_scale'] ~ ')) as varchar)' -%}
+            {%- set decimal = 'cast(' ~ name ~ ' as decimal(38, ' ~ column['numeric_scale'] ~ '))' -%}
+            {%- set text = 'cast(' ~ decimal ~ ' as ' ~ string_type ~ ')' -%}
         {%- elif form == 'boolean' -%}
-            {%- set text = 'cast(cast(' ~ name ~ ' as boolean) as varchar)' -%}
+            {%- set text = 'cast(cast(' ~ name ~ ' as boolean) as ' ~ string_type ~ ')' -%}
         {%- elif form == 'timestamp' -%}
             {%- set text = fingerprint_datetime_text("cast(" ~ name ~ " as timestamp)", form) -%}
         {%- elif form == 'date' -%}
             {%- set text = fingerprint_datetime_text("cast(" ~ name ~ " as date)", form) -%}
         {%- else -%}
-            {%- set text = 'cast(' ~ name ~ ' as varchar)' -%}
+            {%- set text = 'cast(' ~ name ~ ' as ' ~ string_type ~ ')' -%}
         {%- endif -%}
         {%- do texts.append('coalesce(' ~ text ~ ', chr(30))') -%}
     {%- endfor -%}

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,6 @@ import duckdb
 
 from tidewater.generate.postgres import Connection
 from tidewater.lake import export as lake
-from tidewater.orchestrate import dbt
-from tidewater.orchestrate.assets.transform import business_now_env
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
 
@@ -182,37 +179,9 @@ def load_lake(target: Warehouse, lake_dir: Path) -> dict[str, int]:
     return loaded
 
 
-@dataclass(frozen=True)
-class Built:
-    loaded: dict[str, int]
-    load_seconds: float
-    build_seconds: float
-    nodes: int
-    target_dir: Path
-    log_file: Path
-
-
-def target_dir(settings: Settings) -> Path:
-    """dbt's artifacts of the PostgreSQL build, apart from the DuckDB build's."""
-    return settings.data_dir / "dbt-target-postgres"
-
-
-def build(settings: Settings, connection: Connection, *, quiet: bool = False) -> Built:
-    """Load the lake into the warehouse database and run `dbt build --target postgres` on it, judged at the same
-    business "now" as the DuckDB build. Raises TidewaterError naming the failing nodes."""
-    if not lake.tables(settings.lake_dir):
-        raise TidewaterError(f"no lake in {settings.lake_dir}: run `tidewater run` first (its lake step writes it)")
+def load(settings: Settings, connection: Connection) -> tuple[dict[str, int], dict[str, str]]:
+    """The warehouse database and its roles made ready, then the lake copied in: rows per table, and the variables
+    dbt's `postgres` target reads (dbt builds as TRANSFORMER)."""
     schemas = sorted({table.split(".")[0] for table in lake.tables(settings.lake_dir)})
     target = ensure(connection, settings.postgres_dir, schemas)
-    started = time.monotonic()
-    loaded = load_lake(target, settings.lake_dir)
-    load_seconds = time.monotonic() - started
-    log_file = settings.logs_dir / "dbt-build-postgres.log"
-    env = {**settings.env(), **business_now_env(settings), **target.dbt_env()}
-    started = time.monotonic()
-    invocation, progress = dbt.invoke(
-        ["build", "--target", "postgres"], env=env, target_path=target_dir(settings), log_file=log_file, quiet=quiet
-    )
-    if not invocation.is_successful():
-        raise dbt.failure(progress.what, log_file, progress)
-    return Built(loaded, load_seconds, time.monotonic() - started, progress.done, target_dir(settings), log_file)
+    return load_lake(target, settings.lake_dir), target.dbt_env()

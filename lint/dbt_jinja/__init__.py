@@ -46,3 +46,14 @@ def env_var(name: str, default: str | None = None) -> str:
 # `execute` is false, as while dbt parses: what a test renders only at run time (run_query, graph) is left out of
 # the SQL the linter reads, and the rest is linted.
 execute = False
+
+
+class _Target:
+    """`target`: the linter renders what the `dev` target (DuckDB) builds."""
+
+    type = "duckdb"
+    name = "dev"
+    schema = "main"
+
+
+target = _Target()

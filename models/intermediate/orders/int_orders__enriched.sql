@@ -37,10 +37,11 @@ order_totals as (
 customer_sequence as (
     select
         order_id,
-        row_number() over (
+        -- A bigint on every engine (Spark's row_number is an int): fct_orders' contract says bigint.
+        cast(row_number() over (
             partition by customer_id
             order by ordered_at, order_id
-        ) as customer_order_number
+        ) as bigint) as customer_order_number
     from orders
     where
         customer_id is not null

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key=['customer_id', 'as_of_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',

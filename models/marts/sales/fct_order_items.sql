@@ -5,7 +5,7 @@
 -#}
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         unique_key='order_item_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',

@@ -22,7 +22,7 @@ snapshot_taken as (
 
 snapshot_time as (
     -- taken_at has a time zone; the loaders' _sdc_batched_at is UTC without one.
-    select max(cast(taken_at at time zone 'UTC' as {{ dbt.type_timestamp() }})) as taken_at
+    select max({{ utc_timestamp('taken_at') }}) as taken_at
     from snapshot_taken
 ),
 
