@@ -24,6 +24,7 @@ LONGEST_FIRST = (
     "test_bench.py",
     "test_interruptions.py",
     "test_observability.py",
+    "test_scale_out.py",
     "test_orchestration.py",
     "test_reverse_etl.py",
     "test_review.py",

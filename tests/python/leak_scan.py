@@ -301,6 +301,7 @@ def _scan_parquet(searcher: _Searcher, place: str, path: Path) -> None:
                                      "and name != 'schema'", [str(path)]).fetchall()  # fmt: skip
         relation = "read_parquet('" + str(path).replace("'", "''") + "')"
         searcher.report.places["parquet files"] += 1
+        searcher.report.place_names.append(place)
         searcher.text(place, _relation_text(connection, relation, [(n, t or "") for n, t in columns]))
 
 

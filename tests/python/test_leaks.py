@@ -101,6 +101,8 @@ def test_the_scan_searched_every_value_and_every_place(full_scan: ScanReport, ne
     assert expected <= names, expected - names
     assert any(name.startswith(f"{serving_place}: exports.") for name in names), "no exports schema in the copy"
     assert any(name.startswith("data/meltano-state/") for name in names)
+    # The lake: every source table's Parquet, the customers' pseudonyms among them.
+    assert any(name.startswith("data/lake/raw_app/customers/load_day=") for name in names), "the lake not searched"
     # The report's data is base64 JSON: decoded, it must have been searched.
     assert "data/elementary/elementary_report.html (base64)" in full_scan.embedded
     assert full_scan.places["duckdb relations"] >= 100 and full_scan.places["sqlite tables"] >= 10
