@@ -16,6 +16,7 @@ import click
 
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
+from tidewater.scale_out import ENGINES
 
 DEFAULT_SCALES = "0.1,1,10"
 
@@ -147,7 +148,7 @@ def write_results(
 @click.option(
     "--target",
     "targets",
-    type=click.Choice(["postgres", "spark"]),
+    type=click.Choice(ENGINES),
     multiple=True,
     help="After each full run, also build the project on this engine from the lake (docs/scale-out.md).",
 )

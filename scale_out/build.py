@@ -18,8 +18,6 @@ from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
 from tidewater.scale_out import postgres, spark
 
-ENGINES = ("postgres", "spark")
-
 
 @dataclass(frozen=True)
 class Built:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tidewater.orchestrate.settings import Settings
+from tidewater.scale_out import ENGINES
 
 WHERE = {
     "postgres": "database `warehouse` on the data folder's PostgreSQL (`tidewater pg start`); role warehouse_reader "
@@ -18,7 +19,7 @@ WHERE = {
     help="Build the dbt project on another engine than DuckDB, from the lake the last run wrote: every seed, model, "
     "snapshot and test that engine can run (README, docs/scale-out.md).",
 )
-@click.option("--target", "engine", type=click.Choice(sorted(WHERE)), required=True, help="profiles.yml's target.")
+@click.option("--target", "engine", type=click.Choice(ENGINES), required=True, help="profiles.yml's target.")
 @click.pass_obj
 def build(settings: Settings, engine: str) -> None:
     from tidewater.scale_out import build as engines
