@@ -257,18 +257,7 @@ class PostgresServer:
         with psycopg.connect(
             connection.conninfo.rsplit("/", 1)[0] + "/postgres", autocommit=True, connect_timeout=5
         ) as conn:
-            exists = conn.execute("select 1 from pg_roles where rolname = %s", (READER,)).fetchone()
-            verb = "alter" if exists else "create"
-            # The server gets the password's SCRAM verifier, hashed here: the password itself is in no statement
-            # the server could log. NOINHERIT and no attributes: nothing through membership, no roles, no databases.
-            verifier = conn.pgconn.encrypt_password(
-                connection.reader_password.encode(), READER.encode(), b"scram-sha-256"
-            )
-            conn.execute(
-                sql.SQL(verb + " role {} with login nosuperuser nocreatedb nocreaterole noinherit password {}").format(
-                    reader, sql.Literal(verifier.decode())
-                )
-            )
+            ensure_login_role(conn, READER, connection.reader_password)
             # PUBLIC may connect to every database and make temporary tables by default: only the app database,
             # and no temporary tables there either.
             databases = [r[0] for r in conn.execute("select datname from pg_database where datallowconn").fetchall()]
@@ -296,6 +285,22 @@ class PostgresServer:
         if result.returncode != 0:
             raise TidewaterError(f"PostgreSQL did not stop: {result.stderr.strip()} (log: {self.log_file})")
         return True
+
+
+def ensure_login_role(conn: Any, role: str, password: str) -> None:
+    """Create `role` on the server of `conn` (a psycopg connection, autocommit), or set its password again: it may
+    log in, nothing more (NOINHERIT and no attributes: nothing through membership, no roles, no databases). The
+    server gets the password's SCRAM verifier, hashed here: the password itself is in no statement it could log."""
+    from psycopg import sql
+
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+    verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+    conn.execute(
+        sql.SQL(
+            ("alter" if exists else "create")
+            + " role {} with login nosuperuser nocreatedb nocreaterole noinherit password {}"
+        ).format(sql.Identifier(role), sql.Literal(verifier))
+    )
 
 
 def grant_reader_tables(cur: Any) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from tidewater.generate.postgres import Connection
+from tidewater.generate.postgres import Connection, ensure_login_role
 from tidewater.lake import export as lake
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import Settings
@@ -85,15 +85,7 @@ def ensure(connection: Connection, postgres_dir: Path, raw_schemas: list[str]) -
     database = sql.Identifier(DATABASE)
     with psycopg.connect(server + "/postgres", autocommit=True, connect_timeout=10) as conn:
         for role, password in passwords.items():
-            exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
-            # The server gets the password's SCRAM verifier, hashed here: the password is in no statement it logs.
-            verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
-            conn.execute(
-                sql.SQL(
-                    ("alter" if exists else "create")
-                    + " role {} with login nosuperuser nocreatedb nocreaterole noinherit password {}"
-                ).format(sql.Identifier(role), sql.Literal(verifier))
-            )
+            ensure_login_role(conn, role, password)
         if not conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone():
             conn.execute(sql.SQL("create database {}").format(database))
         # PUBLIC may connect to a new database and make temporary tables there: only these roles.

@@ -12,7 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
-from tidewater.generate.postgres import Connection
+from tidewater.generate.postgres import Connection, ensure_login_role
 
 DATABASE = "crm"
 ROLE = "tidewater_crm"
@@ -46,15 +46,7 @@ def ensure(connection: Connection, postgres_dir: Path) -> dict[str, str]:
     database = sql.Identifier(DATABASE)
     server = connection.conninfo.rsplit("/", 1)[0]
     with psycopg.connect(server + "/postgres", autocommit=True, connect_timeout=10) as conn:
-        exists = conn.execute("select 1 from pg_roles where rolname = %s", (ROLE,)).fetchone()
-        # The server gets the password's SCRAM verifier, hashed here: the password is in no statement it could log.
-        verifier = conn.pgconn.encrypt_password(password.encode(), ROLE.encode(), b"scram-sha-256").decode()
-        conn.execute(
-            sql.SQL(
-                ("alter" if exists else "create")
-                + " role {} with login nosuperuser nocreatedb nocreaterole noinherit password {}"
-            ).format(role, sql.Literal(verifier))
-        )
+        ensure_login_role(conn, ROLE, password)
         if not conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone():
             conn.execute(sql.SQL("create database {}").format(database))
         # PUBLIC may connect to a new database and make temporary tables there: only this role (and the owner).
