@@ -19,6 +19,8 @@ import socket
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -276,6 +278,17 @@ class PostgresServer:
             )
             with conn.cursor() as cur:
                 grant_reader_tables(cur)
+
+    @contextmanager
+    def running(self) -> Iterator[Connection]:
+        """The server up for a `with` block: started if it was down, and then stopped after; else left running."""
+        started = not self.is_running()
+        connection = self.start()
+        try:
+            yield connection
+        finally:
+            if started:
+                self.stop()
 
     def stop(self) -> bool:
         """Stop the server if it runs. Returns whether it was running."""

@@ -211,16 +211,10 @@ def reconcile(settings: Settings) -> None:
     from tidewater.generate.postgres import PostgresServer
     from tidewater.orchestrate import audit
 
-    server = PostgresServer(settings.postgres_dir)
-    started = not server.is_running()
-    connection = server.start() if started else server.connection()
-    try:
+    with PostgresServer(settings.postgres_dir).running() as connection:
         counts, problems = audit.snapshot_sources(
             connection.conninfo, settings.landing_dir / "events", settings.warehouse
         )
-    finally:
-        if started:
-            server.stop()
     click.echo("source snapshot written to audit.*: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     for problem in problems:
         click.echo(f"warning: no source total for {problem}", err=True)

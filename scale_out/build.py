@@ -5,12 +5,11 @@ judged at the same business "now" as the DuckDB build."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from tidewater.generate.postgres import Connection, PostgresServer
+from tidewater.generate.postgres import PostgresServer
 from tidewater.lake import export as lake
 from tidewater.orchestrate import dbt
 from tidewater.orchestrate.assets.transform import business_now_env
@@ -33,19 +32,6 @@ def target_dir(settings: Settings, engine: str) -> Path:
     return settings.data_dir / f"dbt-target-{engine}"
 
 
-@contextmanager
-def postgres_up(settings: Settings) -> Iterator[Connection]:
-    """The data folder's PostgreSQL, started if it is down (and then stopped after)."""
-    server = PostgresServer(settings.postgres_dir)
-    started = not server.is_running()
-    connection = server.start() if started else server.connection()
-    try:
-        yield connection
-    finally:
-        if started:
-            server.stop()
-
-
 def build(settings: Settings, engine: str, *, quiet: bool = False) -> Built:
     """Raises TidewaterError naming the failing nodes."""
     if not lake.tables(settings.lake_dir):
@@ -53,7 +39,8 @@ def build(settings: Settings, engine: str, *, quiet: bool = False) -> Built:
     with ExitStack() as stack:
         started = time.monotonic()
         if engine == "postgres":
-            loaded, engine_env = postgres.load(settings, stack.enter_context(postgres_up(settings)))
+            server = PostgresServer(settings.postgres_dir)
+            loaded, engine_env = postgres.load(settings, stack.enter_context(server.running()))
         else:
             loaded, engine_env = spark.register_lake(settings), spark.dbt_env()
         load_seconds = time.monotonic() - started

@@ -65,11 +65,8 @@ def sync(settings: Settings, log: Callable[[str], None] = print) -> list[SyncRes
     targets = destinations(settings)
     if WEBHOOK not in targets:
         log("reverse ETL: no webhook configured (TIDEWATER_CRM_WEBHOOK_URL), webhook destination skipped")
-    server = PostgresServer(settings.postgres_dir)
-    started = not server.is_running()
-    connection = server.start()
     results: list[SyncResult] = []
-    try:
+    with PostgresServer(settings.postgres_dir).running() as connection:
         env = {
             **os.environ,
             **write_env_file(settings, connection),
@@ -89,7 +86,4 @@ def sync(settings: Settings, log: Callable[[str], None] = print) -> list[SyncRes
                 f"removed, {sum(r.rows_rejected for r in recorded):,} rejected, "
                 f"{sum(r.rows_blocked for r in recorded):,} blocked (not syncable), in {len(recorded)} audiences"
             )
-    finally:
-        if started:
-            server.stop()
     return results
