@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from tidewater.lake.files import replace_atomically, sql_path
+from tidewater.lake.files import hugeint_as_bigint, replace_atomically, sql_path
 from tidewater.orchestrate import warehouse
 
 DAY_COLUMN = "load_day"
@@ -60,12 +60,10 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
 
 
 def _select(con: duckdb.DuckDBPyConnection, table: str, today: date) -> str:
-    """The table's rows with their load day. Parquet has no 128-bit integer (DuckDB would write a double): the
-    loader's HUGEINT columns are written as BIGINT, exact; a value past BIGINT's range fails the cast."""
+    """The table's rows with their load day, 128-bit integers as 64-bit ones (hugeint_as_bigint)."""
     columns = _columns(con, table)
     names = {name for name, _ in columns}
-    huge = [name for name, kind in columns if kind in ("HUGEINT", "UHUGEINT")]
-    replace = f" replace ({', '.join(f'cast({c} as bigint) as {c}' for c in huge)})" if huge else ""
+    replace = hugeint_as_bigint(columns)
     day = f"cast(cast({LOADED_AT} as date) as varchar)" if LOADED_AT in names else f"'{today.isoformat()}'"
     return f"select *{replace}, {day} as {DAY_COLUMN} from {table}"
 

@@ -30,7 +30,7 @@ import duckdb
 import yaml
 
 from tidewater.generate import advance as time_moves
-from tidewater.lake.files import replace_atomically, sql_path
+from tidewater.lake.files import hugeint_as_bigint, replace_atomically, sql_path
 from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.partitions import FIRST_DAY
@@ -137,10 +137,7 @@ def _write_day(con: duckdb.DuckDBPyConnection, settings: Settings, table: str, d
     file's rows."""
     target = partition_file(settings, table, day)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Parquet has no 128-bit integer (DuckDB would write a double): the loader's HUGEINT columns (line numbers) are
-    # archived as BIGINT, exact; a value past BIGINT's range fails the cast rather than change.
-    huge = [name for name, kind, *_ in con.execute(f"describe {table}").fetchall() if kind in ("HUGEINT", "UHUGEINT")]
-    replace = f" replace ({', '.join(f'cast({c} as bigint) as {c}' for c in huge)})" if huge else ""
+    replace = hugeint_as_bigint([(name, kind) for name, kind, *_ in con.execute(f"describe {table}").fetchall()])
     hot = f"select *{replace} from {table} where {DAY_OF_ROW[table]} = ?"
     query = hot
     params: list[Any] = [day]
