@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import io
 import sys
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
@@ -9,8 +12,21 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.encoding.simple import Message
 
 
+@functools.cache
+def _stdout() -> io.BufferedWriter:
+    """Standard output as a buffered binary stream of the tap's own.
+
+    Under PYTHONUNBUFFERED (set on many machines and images) `sys.stdout.buffer` is the raw file, whose `write()` may
+    write only part of a message when a signal interrupts it while the pipe is full (a pipe holds 64 KiB; a state
+    message of many partitions is longer), and the rest of the message is lost: the loader then fails on a broken
+    line. A BufferedWriter writes all of it, and buffers the records whatever the environment says."""
+    stream = open(sys.stdout.fileno(), "wb", closefd=False)  # noqa: SIM115 - open for the whole process
+    atexit.register(stream.flush)
+    return stream
+
+
 class BufferedMsgSpecWriter(MsgSpecWriter):
-    """Records go through stdout's buffer; every other message (schema, state, ...) flushes it.
+    """Records go through the tap's stdout buffer; every other message (schema, state, ...) flushes it.
 
     A STATE message is only written after the records it covers, and it flushes them with it: a run killed mid-way
     loses only records whose bookmark was never emitted, which the next run reads again. The SDK's own writers flush
@@ -18,6 +34,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     """
 
     def write_message(self, message: Message) -> None:
-        sys.stdout.buffer.write(self.format_message(message))
+        out = _stdout()
+        out.write(self.format_message(message))
         if not isinstance(message, RecordMessage):
-            sys.stdout.flush()
+            out.flush()
