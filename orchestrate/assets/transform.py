@@ -105,7 +105,8 @@ def transform_assets(manifest_path: Path) -> Any:
             erased = erasure.apply(con)
             dropped = warehouse.drop_leftover_dbt_tables(con)
         if dropped:
-            context.log.info(f"dropped what a killed build left: {', '.join(dropped)}")
+            left = ", ".join(dropped)
+            context.log.info(f"dropped the staging tables an earlier build left (plain `dbt build` or killed): {left}")
         if any(erased.values()):
             context.log.info("erasure requests applied: " + ", ".join(f"{k} -{v}" for k, v in erased.items() if v))
         extra = business_now_env(settings)
