@@ -33,7 +33,7 @@ def _elementary_tests(settings: Settings) -> dict[str, str]:
 
 
 def _run(data_dir: Path, *extra: str) -> Settings:
-    ok(tidewater_cli("run", "--scale", str(ANOMALY_SCALE), "--no-docs", *extra, data_dir=data_dir))
+    ok(tidewater_cli("run", "--scale", str(ANOMALY_SCALE), "--no-docs", "--no-sync", *extra, data_dir=data_dir))
     return Settings.load(data_dir)
 
 
