@@ -12,7 +12,7 @@ SEED ?=
 DAYS ?= 0
 FULL_REFRESH ?=
 PYTEST_ARGS ?=
-PYTEST_WORKERS ?= 2
+PYTEST_WORKERS ?= 3
 SCALES ?= 0.1 1 10
 REPEATS ?= 3
 BENCH_ARGS ?=
@@ -117,9 +117,9 @@ dashboards: install
 serve: install
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater serve
 
-# Two pytest-xdist workers, a test module each at a time (its module fixtures are built once), in the order
+# Three pytest-xdist workers, a test module each at a time (its module fixtures are built once), in the order
 # tests/python/conftest.py gives: the pipeline's steps leave a core idle much of the time (process start-up, Jinja,
-# Meltano), so two drills side by side fill both.
+# Meltano, Dagster's events), so on 2 cores a third drill fills what two leave (docs/benchmark.md).
 test: install install-bench browser java
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder \
 	  $(PYTEST_ARGS)

@@ -17,7 +17,7 @@ from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate.settings import Settings
 
 # `make test`'s workers take whole modules in this order (then the rest, as collected): the longest first, so that
-# the two end together; the bench's smoke needs no built pipeline, so the second worker runs it while the first
+# the workers end together; the bench's smoke needs no built pipeline, so the second worker runs it while the first
 # builds the shared one.
 LONGEST_FIRST = (
     "test_incremental.py",
@@ -49,7 +49,7 @@ class Built:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Built:
-    """Under pytest-xdist (`make test` runs two workers) the workers share one: the first to need it builds it while
+    """Under pytest-xdist (`make test` runs three workers) the workers share one: the first to need it builds it while
     the others wait on the lock, then all read it."""
     root = tmp_path_factory.getbasetemp()
     if worker_id != "master":
