@@ -58,6 +58,19 @@ def tidewater_cli(
     )
 
 
+def dbt_cli(settings: Settings, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Plain `dbt` from the project's folder, as a user runs it, on `settings`' data folder."""
+    return subprocess.run(
+        [str(BIN / "dbt"), *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **settings.env()},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run(
     settings: Settings, *args: str, extra_env: dict[str, str] | None = None, sync: bool = False
 ) -> subprocess.CompletedProcess[str]:

@@ -6,17 +6,15 @@ on the day the app adds one: test_incremental's advanced days)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from browser import render
 from conftest import Built
-from helpers import BIN, ok, tidewater_cli, webhook
+from helpers import dbt_cli, ok, tidewater_cli, webhook
 
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
+from tidewater.orchestrate.settings import Settings
 
 ANOMALY_SCALE = 0.1  # about 40 orders and 300 events a day: enough for the anomaly tests to mean something
 
@@ -128,15 +126,7 @@ def test_source_freshness_warns_past_warn_after_and_fails_past_error_after(drill
     with warehouse.connect(drill_folder.warehouse, read_only=False) as connection:
         connection.execute("update raw_events.events set _sdc_batched_at = _sdc_batched_at - interval 2 day")
         connection.execute("update raw_events.landing_files set _sdc_batched_at = _sdc_batched_at - interval 8 day")
-    result = subprocess.run(
-        [str(BIN / "dbt"), "test", "--select", "test_name:is_fresh"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **drill_folder.env()},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = dbt_cli(drill_folder, "test", "--select", "test_name:is_fresh", timeout=300)
     assert result.returncode == 1, result.stdout[-3000:]  # an error-level test failed
     results = json.loads((drill_folder.dbt_target_dir / "run_results.json").read_text())["results"]
     statuses = {r["unique_id"].split(".")[2]: r["status"] for r in results if r["unique_id"].startswith("test.")}

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 import pytest
 from conftest import Built
-from helpers import BIN
+from helpers import dbt_cli
 
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
+from tidewater.orchestrate.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
@@ -70,15 +68,7 @@ def test_the_models_unit_tests_pass_as_a_user_runs_them(drill_folder: Settings) 
     manifest = json.loads((drill_folder.dbt_target_dir / "manifest.json").read_text())
     expected = {uid for uid, test in manifest["unit_tests"].items() if test["package_name"] == "tidewater"}
     assert len(expected) >= 10
-    result = subprocess.run(
-        [str(BIN / "dbt"), "test", "--select", "resource_type:unit_test"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **drill_folder.env()},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = dbt_cli(drill_folder, "test", "--select", "resource_type:unit_test")
     assert result.returncode == 0, result.stdout[-3000:]
     results = json.loads((drill_folder.dbt_target_dir / "run_results.json").read_text())["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
