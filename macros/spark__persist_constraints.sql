@@ -1,8 +1,8 @@
 {#-
     Contract constraints on Spark: Parquet tables (the only format without Delta or Iceberg jars) take no NOT NULL or
     CHECK, so they are applied on Delta and Iceberg tables only. The contracts' names and types are still enforced,
-    and the not_null and unique tests still run. Dispatch searches the root project first, so this replaces
-    dbt-spark's.
+    and the keys' not_null and unique tests still run (a non-key NOT NULL is not checked on Parquet). Dispatch
+    searches the root project first, so this replaces dbt-spark's.
 -#}
 {% macro spark__persist_constraints(relation, model) %}
     {%- if config.get('file_format', 'parquet') in ['delta', 'iceberg'] -%}
