@@ -75,7 +75,7 @@ freshness_checks = automation.marts_freshness(settings, marts)
 
 # Steps run in processes of their own, side by side where the graph allows (the three loads); forked from a server
 # that has imported these definitions once, so a step starts in a fraction of a second. The server also imports what
-# each step imports to open the data folder's Dagster instance (its SQLite storages): ~0.5 s a step otherwise.
+# each step imports to open the data folder's Dagster instance (its SQLite storages), so no step imports them again.
 STEP_PRELOAD = (
     __name__,
     "dagster._core.storage.runs.sqlite",
