@@ -141,8 +141,9 @@ class Materialized:
 
 
 def materialize(settings: Settings) -> Materialized:
-    """Export the mart, then register it in Feast and load every customer's latest row into the online store. The
-    window is the data's own days (not the wall clock's: the simulated calendar is not today)."""
+    """Export the mart, then register it in Feast and load every customer's latest row of the view's TTL into the
+    online store. The window ends at the data's last day (not the wall clock's: the simulated calendar is not today);
+    feast_repo.py starts it the TTL before."""
     exported = export(settings)
     start = datetime.combine(exported.first_day, datetime.min.time(), UTC) + KNOWN_AFTER
     end = datetime.combine(exported.last_day, datetime.min.time(), UTC) + KNOWN_AFTER

@@ -18,12 +18,14 @@ import pytest
 from conftest import Built
 from helpers import rows, tidewater_cli
 
+from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.settings import Settings
 from tidewater.serve.ml.feature_store import (
     FEATURES,
     MONEY_FEATURES,
     PARQUET,
     historical_features,
+    materialize,
     online_features,
     store_dir,
 )
@@ -134,6 +136,35 @@ def test_historical_features_are_point_in_time(built: Built, store: Settings) ->
             assert all(row[name] is None for name in FEATURES), row
         else:
             assert_same_features(row, expected, f"customer {customer_id} at {moment}")
+
+
+@pytest.mark.drill
+def test_a_customer_with_no_row_in_the_last_two_days_is_served_by_neither_store(drill_folder: Settings) -> None:
+    """The feature view's TTL is two days: the point-in-time join takes no older row, and the online store, loaded
+    with the TTL's window only, holds none either. A reader never gets a stale customer from one and not the
+    other."""
+    settings = drill_folder
+    (last_day,) = rows(settings, f"select max(as_of_date) from {MART}")[0]
+    (stale,) = rows(settings, f"select min(customer_id) from {MART} where as_of_date = ?", last_day)[0]
+    with warehouse.connect(settings.warehouse, read_only=False) as connection:
+        connection.execute(
+            f"delete from {MART} where customer_id = ? and as_of_date > ?", [stale, last_day - timedelta(days=3)]
+        )
+    (customers,) = rows(settings, f"select count(distinct customer_id) from {MART} where as_of_date = ?", last_day)[0]
+
+    materialize(settings)
+
+    served, _ = online_features(settings, [stale])
+    assert served[0].as_of_date is None, served[0]
+    online = sqlite3.connect(f"file:{store_dir(settings) / 'online_store.db'}?mode=ro", uri=True)
+    try:
+        assert online.execute("select count(distinct entity_key) from tidewater_customer_features").fetchone() == (
+            customers,
+        )
+    finally:
+        online.close()
+    (joined,) = historical_features(settings, [(stale, datetime.combine(last_day + timedelta(days=1), time(), UTC))])
+    assert all(joined[name] is None for name in FEATURES), joined
 
 
 def test_features_command(built: Built, store: Settings) -> None:
