@@ -11,6 +11,8 @@ import contextlib
 import hashlib
 import importlib.metadata
 import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -19,9 +21,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TextIO
 
+import psutil
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
 
+from tidewater.orchestrate.commands import GRACE_SECONDS
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import PROJECT_ROOT, Settings, venv_tool
 
@@ -157,9 +161,34 @@ def invoke(
     progress = Progress(f"dbt {' '.join(args)}", sys.stdout, quiet=quiet)
     with environment(env):
         invocation = resource(project_dir, target_path).cli(list(args), target_path=target_path, raise_on_error=False)
-        for _ in stream(invocation, log_file, progress):
-            pass
+        try:
+            for _ in stream(invocation, log_file, progress):
+                pass
+        except BaseException:
+            # Stopped (Ctrl-C, SIGTERM): dagster-dbt stops dbt only on Dagster's own interrupt, inside an asset.
+            # Left running, dbt would go on writing a warehouse its command no longer holds.
+            stop(invocation.process)
+            raise
     return invocation, progress
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """dbt's own way to stop (SIGINT: it cancels its queries and ends), then SIGKILL after the grace period; then
+    whatever it started that outlived it (Spark's JVM)."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(psutil.Error):
+        started = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    _, alive = psutil.wait_procs(started, timeout=GRACE_SECONDS)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
 
 
 def run(

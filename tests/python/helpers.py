@@ -86,10 +86,15 @@ def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[
 
 
 def start_run(settings: Settings, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """A `tidewater run` in the background (without the docs and the sync), in its own process group (so that kill -9
-    reaches its children). No --scale: a drill's folder is a copy of a built one, whose scale holds."""
+    """A `tidewater run` in the background (without the docs and the sync). No --scale: a drill's folder is a copy of
+    a built one, whose scale holds."""
+    return start_tidewater(settings, "run", "--no-docs", "--no-sync", *args, extra_env=extra_env)
+
+
+def start_tidewater(settings: Settings, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """A `tidewater` command in the background, in its own process group (so that kill -9 reaches its children)."""
     return subprocess.Popen(
-        [str(BIN / "tidewater"), "--data-dir", str(settings.data_dir), "run", "--no-docs", "--no-sync", *args],
+        [str(BIN / "tidewater"), "--data-dir", str(settings.data_dir), *args],
         cwd=PROJECT_ROOT,
         env=_env(extra_env),
         stdout=subprocess.PIPE,

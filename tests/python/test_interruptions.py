@@ -1,7 +1,8 @@
 """Interruptions lose and double nothing. Each drill starts from its own copy of the built pipeline (day 0): a second
 writer knocking while dbt is killed mid-build and the same day is run again; PostgreSQL going down during the
 extract; the run stopped mid-load; a source column changing type. After each, the marts are compared and dbt's
-reconciliation tests (source keys and money against raw and the marts) must pass.
+reconciliation tests (source keys and money against raw and the marts) must pass. A build on another engine,
+stopped, leaves no dbt behind.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from helpers import (
     run,
     scalar,
     start_run,
+    start_tidewater,
     wait_for,
 )
 
@@ -173,3 +175,25 @@ def test_a_source_column_that_changes_type_stops_the_build_with_one_clear_messag
     assert "Traceback" not in result.stderr
     build_log = (settings.logs_dir / "dbt-build.log").read_text()
     assert " OK created " not in build_log, "dbt built models although a source column changed type"
+
+
+def test_stopping_a_build_on_another_engine_stops_its_dbt(drill_folder: Settings) -> None:
+    """SIGTERM to `tidewater build --target postgres` alone, mid-build: the command ends, and so does the dbt it
+    started (a process of its own, which would go on writing the warehouse), before PostgreSQL is stopped."""
+    settings = drill_folder
+    started = start_tidewater(settings, "build", "--target", "postgres")
+    build_log = settings.logs_dir / "dbt-build-postgres.log"
+    since = time.time()
+    wait_for(lambda: log_lines(build_log, since, " OK created ") >= 3, started, "the build's first models")
+    builds = [
+        child
+        for child in psutil.Process(started.pid).children(recursive=True)
+        if "build" in child.cmdline() and any(part.endswith("dbt") for part in child.cmdline()[:2])
+    ]
+    assert len(builds) == 1, [child.cmdline() for child in psutil.Process(started.pid).children(recursive=True)]
+    os.kill(started.pid, signal.SIGTERM)
+    out, err = started.communicate(timeout=120)
+    assert started.returncode != 0, out[-2000:]
+    assert "Traceback" not in err, err[-3000:]
+    assert not builds[0].is_running(), "dbt went on building after its command was stopped"
+    assert not PostgresServer(settings.postgres_dir).is_running()
