@@ -177,6 +177,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     whatever it started that outlived it (Spark's JVM)."""
     if process.poll() is not None:
         return
+    started: list[psutil.Process] = []
     with contextlib.suppress(psutil.Error):
         started = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(signal.SIGINT)

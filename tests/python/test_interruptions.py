@@ -178,8 +178,8 @@ def test_a_source_column_that_changes_type_stops_the_build_with_one_clear_messag
 
 
 def test_stopping_a_build_on_another_engine_stops_its_dbt(drill_folder: Settings) -> None:
-    """SIGTERM to `tidewater build --target postgres` alone, mid-build: the command ends, and so does the dbt it
-    started (a process of its own, which would go on writing the warehouse), before PostgreSQL is stopped."""
+    """SIGTERM to `tidewater build --target postgres` alone, mid-build: the command ends, and so do the dbt it
+    started (a process of its own, which would go on writing the warehouse) and the PostgreSQL it started."""
     settings = drill_folder
     started = start_tidewater(settings, "build", "--target", "postgres")
     build_log = settings.logs_dir / "dbt-build-postgres.log"
