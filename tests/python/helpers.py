@@ -141,8 +141,6 @@ def meltano_run_alone(
     of its own. Returns the result and the warehouse's path."""
     wh = data_dir / "warehouse" / "tidewater.duckdb"
     wh.parent.mkdir(parents=True, exist_ok=True)
-    settings = Settings.load(data_dir)
-    meltano.system_dir(settings)
     env_file = data_dir / "tidewater.env"
     env_file.write_text(
         f"TIDEWATER_DATA_DIR={data_dir}\nTIDEWATER_WAREHOUSE={wh}\n"
@@ -153,13 +151,22 @@ def meltano_run_alone(
     result = subprocess.run(
         [str(BIN / "meltano"), "--env-file", str(env_file), "run", "--force", extractor, "target-duckdb"],
         cwd=PROJECT_ROOT,
-        env=_env({name: settings.env()[name] for name in ("MELTANO_SYS_DIR_ROOT", "MELTANO_DATABASE_URI")}),
+        env=meltano_env(data_dir),
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     return result, wh
+
+
+def meltano_env(data_dir: Path) -> dict[str, str]:
+    """The environment for a `meltano` command on a data folder of its own, as the pipeline gives it: Meltano's system
+    folder and database under the folder. Otherwise Meltano writes a plugin's config for the run (the tap's password)
+    into the project's .meltano/run/, readable by others, where test_leaks looks."""
+    settings = Settings.load(data_dir)
+    meltano.system_dir(settings)
+    return _env({name: settings.env()[name] for name in ("MELTANO_SYS_DIR_ROOT", "MELTANO_DATABASE_URI")})
 
 
 # -- Dagster, as its daemon would use it ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from helpers import BIN, TEST_SCALE, TEST_SEED, meltano_run_alone
+from helpers import BIN, TEST_SCALE, TEST_SEED, meltano_env, meltano_run_alone
 
 from tidewater.generate import GenerationConfig, generate
 from tidewater.generate.postgres import PostgresServer
@@ -160,6 +160,7 @@ def test_app_batch_files_land_the_rows_and_state_that_record_messages_land(tmp_p
             result = subprocess.run(
                 [str(BIN / "meltano"), "--env-file", str(env_file), "invoke", f"--dump={what}", "tap-postgres"],
                 cwd=PROJECT_ROOT,
+                env=meltano_env(tmp_path),
                 capture_output=True,
                 text=True,
                 timeout=300,
