@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import PROJECT_ROOT
@@ -16,6 +20,11 @@ from tidewater.orchestrate.settings import PROJECT_ROOT
 PROGRESS_EVERY_SECONDS = 15.0
 # How long a stopped tool gets to end by itself (SIGTERM) before it is killed.
 GRACE_SECONDS = 10.0
+
+# The tools run_logged is running, in any thread: a step that runs several side by side stops them all when it is
+# stopped (a signal reaches only the main thread).
+_running: set[subprocess.Popen[str]] = set()
+_running_lock = threading.Lock()
 
 
 def stop_process_group(process: subprocess.Popen[str]) -> None:
@@ -33,11 +42,38 @@ def stop_process_group(process: subprocess.Popen[str]) -> None:
             continue
 
 
-def run_logged(command: Sequence[str], *, env: dict[str, str], log_file: Path, label: str) -> None:
+def stop_running() -> None:
+    """Stop every tool run_logged is running, in every thread, and what each started."""
+    with _running_lock:
+        processes = list(_running)
+    for process in processes:
+        stop_process_group(process)
+
+
+@contextmanager
+def side_by_side(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """Threads to run tools side by side (run_logged in each), waited for on the way out. If the calling thread is
+    stopped (Ctrl-C, SIGTERM, Dagster's interrupt: a BaseException that is not an Exception), the tools they run
+    are stopped first; an error in the calling thread lets them finish."""
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        yield pool
+    except BaseException as error:
+        if not isinstance(error, Exception):
+            stop_running()
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def run_logged(
+    command: Sequence[str], *, env: dict[str, str], log_file: Path, label: str, progress: TextIO | None = None
+) -> None:
     """Run a command with `env` as its whole environment and its output in `log_file`; while it writes, a line every
-    few seconds says it is alive. On failure: the error lines and the log's path, as one TidewaterError. If the step
-    is stopped (Ctrl-C, SIGTERM, a run terminated from the UI), the tool and everything it started end with it: left
-    alone they would go on loading into the warehouse, without the run's lock."""
+    few seconds says it is alive (on `progress`, else this process's stdout). On failure: the error lines and the
+    log's path, as one TidewaterError. If the step is stopped (Ctrl-C, SIGTERM, a run terminated from the UI), the
+    tool and everything it started end with it: left alone they would go on loading into the warehouse, without the
+    run's lock."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     started = last = time.monotonic()
     tail: list[str] = []
@@ -55,6 +91,8 @@ def run_logged(command: Sequence[str], *, env: dict[str, str], log_file: Path, l
             umask=0o077,
         )
         assert process.stdout is not None
+        with _running_lock:
+            _running.add(process)
         try:
             for line in process.stdout:
                 log.write(line)
@@ -62,11 +100,14 @@ def run_logged(command: Sequence[str], *, env: dict[str, str], log_file: Path, l
                 tail = [*tail, line.rstrip()][-200:]
                 if time.monotonic() - last >= PROGRESS_EVERY_SECONDS:
                     last = time.monotonic()
-                    print(f"    ... {label} ({last - started:.0f} s)", flush=True)
+                    print(f"    ... {label} ({last - started:.0f} s)", file=progress, flush=True)
             returncode = process.wait()
         except BaseException:
             stop_process_group(process)
             raise
+        finally:
+            with _running_lock:
+                _running.discard(process)
     if returncode != 0:
         words = ("ERROR", "Error", "error", "Exception")
         errors = [i for i, line in enumerate(tail) if any(word in line for word in words)]
