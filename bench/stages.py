@@ -1,11 +1,13 @@
 """One repeat of the lifecycle, as a user runs it (`tidewater run`), with its figures per stage.
 
-Wall times come from Dagster's own record of the run (dagster_run.py): each stage is one step, from its start to its
-end; extract+load, all sources, runs from the first load step's start to the last one's end (they run side by side);
-the whole run from the run's start to its end. Rows per source are what the reconciliation snapshot counted in each
-raw schema right after the loads (its `raw_rows` metadata). Peak memory comes from sampling the RSS of the
-`tidewater run` process tree and the PostgreSQL server (memory.py), cut at each stage's start and end. dbt's
-internals come from the build's run_results.json and from a separate, timed `dbt parse` without partial parsing.
+Wall times come from Dagster's own record of the run (dagster_run.py): a stage is one step, from its start to its
+end, or a part of one, by the lines the step logs: each source's load, from its "loading the ..." line to its
+"... loaded in" line (extract+load, all sources, is the step that runs them side by side); the docs and the report,
+from their step's start to the line each ends with; the whole run from the run's start to its end. Rows per source
+are what the reconciliation snapshot counted in each raw schema right after the loads (its `raw_rows` metadata).
+Peak memory comes from sampling the RSS of the `tidewater run` process tree and the PostgreSQL server (memory.py),
+cut at each stage's start and end. dbt's internals come from the build's run_results.json and from a separate,
+timed `dbt parse` without partial parsing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from tidewater.orchestrate.settings import PROJECT_ROOT, Settings, venv_tool
 from tidewater.orchestrate.sources import Source, meltano_sources
 
 GENERATE_STEP = "generate_sources"
+LOAD_STEP = "extract_load"  # every source's load, side by side (orchestrate/assets/extract_load.py)
+DOCS_STEP = "docs_and_report"  # the docs beside the report (orchestrate/assets/observability.py)
 RECONCILIATION_STEP = "reconciliation_snapshot"
 # The generate step starts the embedded PostgreSQL (the app database resource) before anything else, then logs
 # this: from the step's start to this line is the server's start (initdb on a new data folder).
@@ -34,26 +38,32 @@ TOTAL = "pipeline total"
 POSTGRES_START = "postgres start"
 
 
-def load_step(source: Source) -> str:
-    """The step of a source's Meltano pipeline (orchestrate/assets/extract_load.py)."""
-    return f"extract_load_{source.name}"
-
-
 def load_stage(source: Source | str) -> str:
     return f"{ALL_LOADS} {source if isinstance(source, str) else source.name}"
 
 
 def one_step_stages() -> dict[str, str]:
-    """Stage -> the Dagster step it is, in the lifecycle's order (the loads' stages are derived from meltano/)."""
-    from tidewater.orchestrate.assets.observability import DOCS, REPORT
-
+    """Stage -> the Dagster step it is, in the lifecycle's order."""
     return {
         "generate": GENERATE_STEP,
-        **{load_stage(source): load_step(source) for source in meltano_sources()},
+        ALL_LOADS: LOAD_STEP,
         "source snapshot": RECONCILIATION_STEP,
         "dbt build": "dbt_build",
-        "docs": DOCS.to_python_identifier(),
-        "report": REPORT.to_python_identifier(),
+    }
+
+
+def part_of_step_stages() -> dict[str, tuple[str, str | None, str]]:
+    """Stage -> (its step, the line it starts with or None for the step's start, the line it ends with)."""
+    from tidewater.orchestrate.assets.extract_load import LOADED_IN
+    from tidewater.orchestrate.assets.observability import MADE_IN
+
+    return {
+        **{
+            load_stage(source): (LOAD_STEP, f"loading the {source.label} ", f"{source.label}: {LOADED_IN} ")
+            for source in meltano_sources()
+        },
+        "docs": (DOCS_STEP, None, f"dbt docs: {MADE_IN} "),
+        "report": (DOCS_STEP, None, f"Elementary's report: {MADE_IN} "),
     }
 
 
@@ -135,12 +145,13 @@ def run_pipeline(settings: Settings, scale: float, seed: int, log_file: Path) ->
     for stage, key in one_step_stages().items():
         step = run.step(key)
         stages[stage] = _figure(step.seconds, None, sampler, step.start, step.end)
+    for stage, (key, first_line, last_line) in part_of_step_stages().items():
+        start = run.step(key).start if first_line is None else run.first_message(key, first_line)
+        end = run.first_message(key, last_line)
+        stages[stage] = _figure(end - start, None, sampler, start, end)
     for source in sources:
         stages[load_stage(source)]["rows"] = int(raw_rows.get(source.load_schema, 0))
-    loads = [run.step(load_step(source)) for source in sources]
-    first, last = min(step.start for step in loads), max(step.end for step in loads)
-    rows = sum(stages[load_stage(source)]["rows"] for source in sources)
-    stages[ALL_LOADS] = _figure(last - first, rows, sampler, first, last)
+    stages[ALL_LOADS]["rows"] = sum(stages[load_stage(source)]["rows"] for source in sources)
     stages[TOTAL] = _figure(run.seconds, None, sampler, run.start, run.end)
 
     # Beyond the steps: the command around the run (interpreter, dbt parse when a model changed, the definitions,

@@ -19,14 +19,14 @@ from dagster import (
     JobDefinition,
     build_reconstructable_job,
     define_asset_job,
-    multiprocess_executor,
+    in_process_executor,
 )
 
 from tidewater.lake.assets import lake_asset
 from tidewater.orchestrate import automation, dbt
 from tidewater.orchestrate.alerts import alert_on_failure
 from tidewater.orchestrate.app_database import AppDatabase
-from tidewater.orchestrate.assets.extract_load import extract_load_asset
+from tidewater.orchestrate.assets.extract_load import extract_load_asset, source_keys
 from tidewater.orchestrate.assets.observability import last_built, observability_assets
 from tidewater.orchestrate.assets.reconciliation import reconciliation_asset
 from tidewater.orchestrate.assets.retention import RAW_EVENTS, retention_asset
@@ -47,8 +47,8 @@ manifest_path = dbt.manifest(settings)
 manifest = json.loads(manifest_path.read_text())
 
 dbt_build = transform_assets(manifest_path)
-loads = {source.name: extract_load_asset(source, manifest) for source in meltano_sources()}
-reconciliation = reconciliation_asset(manifest, [key for load in loads.values() for key in load.keys])
+extract_load = extract_load_asset(manifest)
+reconciliation = reconciliation_asset(manifest, list(extract_load.keys))
 serving = serving_assets(last_built(dbt_build))
 feature_store = feature_store_asset(last_built(dbt_build))
 lake = lake_asset(manifest, last_built(dbt_build))
@@ -59,7 +59,7 @@ reverse_etl = reverse_etl_assets([RAW_EVENTS])
 observability = observability_assets(dbt_build, alerts_after=[*SERVING_KEYS, RAW_EVENTS, CRM, WEBHOOK])
 assets = [
     generate_sources,
-    *loads.values(),
+    extract_load,
     reconciliation,
     dbt_build,
     *serving,
@@ -73,20 +73,10 @@ assets = [
 marts = [key for key in dbt_build.keys if key.path[0] == "marts"]
 freshness_checks = automation.marts_freshness(settings, marts)
 
-# Steps run in processes of their own, side by side where the graph allows (the three loads); forked from a server
-# that has imported these definitions once, so a step starts in a fraction of a second. The server also imports what
-# each step imports to open the data folder's Dagster instance (its SQLite storages), so no step imports them again.
-STEP_PRELOAD = (
-    __name__,
-    "dagster._core.storage.runs.sqlite",
-    "dagster._core.storage.event_log.sqlite",
-    "dagster._core.storage.schedules.sqlite",
-    "dagster._core.storage.local_compute_log_manager",
-    "dagster._core.storage.defs_state.blob_storage_state_storage",
-)
-executor = multiprocess_executor.configured(
-    {"max_concurrent": 4, "start_method": {"forkserver": {"preload_modules": list(STEP_PRELOAD)}}}
-)
+# The steps run one after another in the run's own process. Dagster's multiprocess executor started a process per step,
+# each opening the instance and checking its SQLite files' schema again: ~12 % of a day's CPU (docs/benchmark.md).
+# What runs side by side does so inside a step: the loads (extract_load.py), the docs and the report.
+executor = in_process_executor
 
 lifecycle = define_asset_job(
     "lifecycle",
@@ -105,7 +95,7 @@ load_and_build = define_asset_job(
 )
 
 # The sensor watches the file-based sources' loads (one raw table of each tells when it last started).
-landing = [min(load.keys) for name, load in loads.items() if name not in ON_APP_DATABASE]
+landing = [min(source_keys(source, manifest)) for source in meltano_sources() if source.name not in ON_APP_DATABASE]
 
 marts_deadline = define_asset_job(
     "marts_deadline",
@@ -133,5 +123,5 @@ def job(name: str) -> JobDefinition:
 
 
 def reconstructable(name: str) -> Any:  # dagster's ReconstructableJob, not exported
-    """A job the multiprocess executor can load again in each step's process (by module and name)."""
+    """A job by module and name, as Dagster's execute_job takes it."""
     return build_reconstructable_job(__name__, "job", reconstructable_args=(name,))

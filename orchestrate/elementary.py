@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 
@@ -98,15 +100,18 @@ def env(settings: Settings, *, read_only: bool = False) -> dict[str, str]:
     return {**_edr_env(settings), ACCESS_MODE_VARIABLE: "READ_ONLY" if read_only else "AUTOMATIC"}
 
 
-def report(settings: Settings) -> Path:
-    """`edr report`: one self-contained HTML file; the warehouse opened read-only."""
+def report(settings: Settings, progress: TextIO | None = None) -> tuple[Path, float]:
+    """`edr report`: one self-contained HTML file; the warehouse opened read-only. Returns the file and how long edr
+    took; its progress lines go to `progress` (else stdout)."""
+    started = time.monotonic()
     run_logged(
         report_command(settings),
         env=env(settings, read_only=True),
         log_file=settings.logs_dir / "edr-report.log",
         label="edr report",
+        progress=progress,
     )
-    return settings.report_file
+    return settings.report_file, time.monotonic() - started
 
 
 def monitor(settings: Settings, webhook: str) -> None:

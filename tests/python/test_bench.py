@@ -15,7 +15,16 @@ from helpers import TEST_SCALE, tidewater_cli
 
 from tidewater.bench import report
 from tidewater.bench.cli import _competitors
-from tidewater.bench.stages import ALL_LOADS, POSTGRES_START, TOTAL, load_stage, one_step_stages, stage_names
+from tidewater.bench.stages import (
+    ALL_LOADS,
+    DOCS_STEP,
+    POSTGRES_START,
+    TOTAL,
+    load_stage,
+    one_step_stages,
+    part_of_step_stages,
+    stage_names,
+)
 from tidewater.orchestrate.sources import meltano_sources
 
 SCALE = f"{TEST_SCALE:g}"
@@ -63,9 +72,13 @@ def test_stages_are_the_steps_dagster_recorded(bench: tuple[str, dict[str, Any],
     for stage, step in one_step_stages().items():
         assert steps[step]["status"] == "SUCCESS", step
         assert stages[stage]["seconds"] == pytest.approx(steps[step]["seconds"]), stage
-    # The loads run side by side: together they take at least the longest one, and less than one after the other.
+    for stage, (step, _, _) in part_of_step_stages().items():
+        assert 0 < stages[stage]["seconds"] <= steps[step]["seconds"], stage
+    # The loads run side by side: together they take at least the longest one, and less than one after the other;
+    # so do the docs and the report.
     loads = [stages[load_stage(source)]["seconds"] for source in SOURCES]
     assert max(loads) <= stages[ALL_LOADS]["seconds"] < sum(loads)
+    assert steps[DOCS_STEP]["seconds"] < stages["docs"]["seconds"] + stages["report"]["seconds"]
     assert stages[ALL_LOADS]["rows"] == sum(stages[load_stage(source)]["rows"] for source in SOURCES)
     assert stages[POSTGRES_START]["seconds"] < stages["generate"]["seconds"]
     # The run is inside the command, and Dagster's own time in it is part of the run.

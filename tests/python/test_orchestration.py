@@ -29,6 +29,7 @@ from helpers import (
 
 from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.settings import Settings
+from tidewater.orchestrate.sources import meltano_sources
 
 # -- the asset graph ------------------------------------------------------------------------------------------
 
@@ -134,7 +135,9 @@ def test_a_failed_load_sends_one_alert_naming_the_step_the_error_and_the_log(dri
     assert not launched["success"]
     (alert,) = receiver.received
     text = receiver.text()
-    assert "Tidewater: extract_load_marketing failed" in text
+    assert "Tidewater: extract_load failed" in text
+    (marketing,) = [source for source in meltano_sources() if source.name == "marketing"]
+    assert f"{marketing.label}: meltano run {marketing.extractor} {marketing.loader} failed" in text
     assert "ShiftedColumnError" in text and f"line {row + 1}" in text
     assert str(drill_folder.logs_dir / "el-tap-spreadsheets.log") in text
     assert f"runs/{launched['run_id']}" in text, alert

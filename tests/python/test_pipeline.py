@@ -13,6 +13,7 @@ from helpers import dbt_cli
 
 from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.settings import Settings
+from tidewater.orchestrate.sources import meltano_sources
 
 pytestmark = pytest.mark.e2e
 
@@ -47,8 +48,10 @@ def test_run_reports_where_things_are_what_it_built_and_its_warnings_by_name(bui
 
 def test_each_step_says_when_it_starts_and_how_long_it_took(built: Built) -> None:
     out = built.stdout
-    for step in ("generate_sources", "extract_load_app", "extract_load_events", "reconciliation_snapshot", "dbt_build"):
+    for step in ("generate_sources", "extract_load", "reconciliation_snapshot", "dbt_build", "docs_and_report"):
         assert f"==> {step}\n" in out and f"    {step} done in " in out, step
+    for source in meltano_sources():  # the loads run side by side in one step: each says when it ends
+        assert f"    {source.label}: loaded in " in out, source.name
     assert "nodes done" in out, "the dbt build shows no progress"
 
 
