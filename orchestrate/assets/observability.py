@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from tidewater.orchestrate import dbt, elementary, warehouse
 from tidewater.orchestrate.commands import side_by_side
+from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.partitions import business_days, one_run
 from tidewater.orchestrate.settings import Settings
 
@@ -63,25 +64,38 @@ def observability_assets(dbt_build: Any, alerts_after: list[AssetKey]) -> list[A
         steps run one after another (definitions.py)."""
         settings = Settings.load()
         progress = sys.stdout  # dbt's lines go to its log while the docs are made: the report's progress does not
+        failed: list[str] = []  # one failing lets the other finish: both errors are said
         with side_by_side(1) as pool:
             wanted = context.selected_asset_keys
             report = pool.submit(elementary.report, settings, progress) if REPORT in wanted else None
             if DOCS in wanted:
                 started = time.monotonic()
-                dbt.run(
-                    settings,
-                    ["docs", "generate", "--static"],
-                    log_name="dbt-docs",
-                    extra_env={warehouse.READ_ONLY_VARIABLE: "1"},
-                    quiet=True,
-                )
-                context.log.info(f"dbt docs: {MADE_IN} {time.monotonic() - started:.1f} s")
-                yield MaterializeResult(asset_key=DOCS, metadata={"file": MetadataValue.path(str(settings.docs_file))})
+                try:
+                    dbt.run(
+                        settings,
+                        ["docs", "generate", "--static"],
+                        log_name="dbt-docs",
+                        extra_env={warehouse.READ_ONLY_VARIABLE: "1"},
+                        quiet=True,
+                    )
+                except TidewaterError as error:
+                    failed.append(str(error))
+                else:
+                    context.log.info(f"dbt docs: {MADE_IN} {time.monotonic() - started:.1f} s")
+                    yield MaterializeResult(
+                        asset_key=DOCS, metadata={"file": MetadataValue.path(str(settings.docs_file))}
+                    )
             if report is not None:
-                path, seconds = report.result()
-                context.log.info(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
-                context.log.info(f"Elementary's report: {MADE_IN} {seconds:.1f} s")
-                yield MaterializeResult(asset_key=REPORT, metadata={"file": MetadataValue.path(str(path))})
+                try:
+                    path, seconds = report.result()
+                except TidewaterError as error:
+                    failed.append(str(error))
+                else:
+                    context.log.info(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
+                    context.log.info(f"Elementary's report: {MADE_IN} {seconds:.1f} s")
+                    yield MaterializeResult(asset_key=REPORT, metadata={"file": MetadataValue.path(str(path))})
+        if failed:
+            raise TidewaterError("\n".join(failed))
 
     @multi_asset(
         name="elementary_alerts",
