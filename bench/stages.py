@@ -1,13 +1,13 @@
 """One repeat of the lifecycle, as a user runs it (`tidewater run`), with its figures per stage.
 
 Wall times come from Dagster's own record of the run (dagster_run.py): a stage is one step, from its start to its
-end, or a part of one, by the lines the step logs: each source's load, from its "loading the ..." line to its
-"... loaded in" line (extract+load, all sources, is the step that runs them side by side); the docs and the report,
-from their step's start to the line each ends with; the whole run from the run's start to its end. Rows per source
-are what the reconciliation snapshot counted in each raw schema right after the loads (its `raw_rows` metadata).
-Peak memory comes from sampling the RSS of the `tidewater run` process tree and the PostgreSQL server (memory.py),
-cut at each stage's start and end. dbt's internals come from the build's run_results.json and from a separate,
-timed `dbt parse` without partial parsing.
+end, or a part of one, from the line the step logs when the part starts to the one it logs when the part ends: each
+source's load ("loading the ..." to "... loaded in"; extract+load, all sources, is the step that runs them side by
+side), the docs and the report (their step runs them side by side). The whole run goes from the run's start to its
+end. Rows per source are what the reconciliation snapshot counted in each raw schema right after the loads (its
+`raw_rows` metadata). Peak memory comes from sampling the RSS of the `tidewater run` process tree and the PostgreSQL
+server (memory.py), cut at each stage's start and end. dbt's internals come from the build's run_results.json and
+from a separate, timed `dbt parse` without partial parsing.
 """
 
 from __future__ import annotations
@@ -52,18 +52,18 @@ def one_step_stages() -> dict[str, str]:
     }
 
 
-def part_of_step_stages() -> dict[str, tuple[str, str | None, str]]:
-    """Stage -> (its step, the line it starts with or None for the step's start, the line it ends with)."""
+def part_of_step_stages() -> dict[str, tuple[str, str, str]]:
+    """Stage -> (its step, the line it starts with, the line it ends with)."""
     from tidewater.orchestrate.assets.extract_load import LOADED_IN
-    from tidewater.orchestrate.assets.observability import MADE_IN
+    from tidewater.orchestrate.assets.observability import MADE_IN, STARTED
 
     return {
         **{
             load_stage(source): (LOAD_STEP, f"loading the {source.label} ", f"{source.label}: {LOADED_IN} ")
             for source in meltano_sources()
         },
-        "docs": (DOCS_STEP, None, f"dbt docs: {MADE_IN} "),
-        "report": (DOCS_STEP, None, f"Elementary's report: {MADE_IN} "),
+        "docs": (DOCS_STEP, f"dbt docs: {STARTED} ", f"dbt docs: {MADE_IN} "),
+        "report": (DOCS_STEP, f"Elementary's report: {STARTED} ", f"Elementary's report: {MADE_IN} "),
     }
 
 
@@ -146,8 +146,7 @@ def run_pipeline(settings: Settings, scale: float, seed: int, log_file: Path) ->
         step = run.step(key)
         stages[stage] = _figure(step.seconds, None, sampler, step.start, step.end)
     for stage, (key, first_line, last_line) in part_of_step_stages().items():
-        start = run.step(key).start if first_line is None else run.first_message(key, first_line)
-        end = run.first_message(key, last_line)
+        start, end = run.first_message(key, first_line), run.first_message(key, last_line)
         stages[stage] = _figure(end - start, None, sampler, start, end)
     for source in sources:
         stages[load_stage(source)]["rows"] = int(raw_rows.get(source.load_schema, 0))
