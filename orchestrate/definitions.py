@@ -74,8 +74,9 @@ marts = [key for key in dbt_build.keys if key.path[0] == "marts"]
 freshness_checks = automation.marts_freshness(settings, marts)
 
 # The steps run one after another in the run's own process. Dagster's multiprocess executor started a process per step,
-# each opening the instance and checking its SQLite files' schema again: ~12 % of a day's CPU (docs/benchmark.md).
-# What runs side by side does so inside a step: the loads (extract_load.py), the docs and the report.
+# each opening the instance and checking its SQLite files' schema again: a share of every run's CPU worth saving
+# (docs/benchmark.md). What runs side by side does so inside a step: the loads (extract_load.py), the docs and the
+# report (observability.py).
 executor = in_process_executor
 
 lifecycle = define_asset_job(

@@ -132,7 +132,7 @@ def _stop_what_this_run_started() -> None:
     import psutil
 
     def multiprocessing_helper(process: psutil.Process) -> bool:
-        # multiprocessing's helpers (its resource tracker) end with this process; stopped first, they print tracebacks.
+        # The forkserver and resource tracker end with this process; stopped first, they print tracebacks.
         with contextlib.suppress(psutil.Error):
             return any(name in " ".join(process.cmdline()) for name in ("resource_tracker", "forkserver import main"))
         return True
