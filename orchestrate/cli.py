@@ -181,7 +181,7 @@ def deps(settings: Settings) -> None:
 def report(settings: Settings) -> None:
     from tidewater.orchestrate import elementary
 
-    click.echo(f"report: {elementary.report(settings)[0]}")
+    click.echo(f"report: {elementary.report(settings)}")
 
 
 @cli.command(help="Send Elementary's alerts to the webhook (TIDEWATER_ALERT_WEBHOOK or alert_webhook in the config).")

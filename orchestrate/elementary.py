@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 from typing import TextIO
 
@@ -100,10 +99,9 @@ def env(settings: Settings, *, read_only: bool = False) -> dict[str, str]:
     return {**_edr_env(settings), ACCESS_MODE_VARIABLE: "READ_ONLY" if read_only else "AUTOMATIC"}
 
 
-def report(settings: Settings, progress: TextIO | None = None) -> tuple[Path, float]:
-    """`edr report`: one self-contained HTML file; the warehouse opened read-only. Returns the file and how long edr
-    took; its progress lines go to `progress` (else stdout)."""
-    started = time.monotonic()
+def report(settings: Settings, progress: TextIO | None = None) -> Path:
+    """`edr report`: one self-contained HTML file; the warehouse opened read-only. Its progress lines go to
+    `progress` (else stdout)."""
     run_logged(
         report_command(settings),
         env=env(settings, read_only=True),
@@ -111,7 +109,7 @@ def report(settings: Settings, progress: TextIO | None = None) -> tuple[Path, fl
         label="edr report",
         progress=progress,
     )
-    return settings.report_file, time.monotonic() - started
+    return settings.report_file
 
 
 def monitor(settings: Settings, webhook: str) -> None:
