@@ -58,6 +58,21 @@ def tidewater_cli(
     )
 
 
+def materialize(settings: Settings, selection: str, *partition: str) -> subprocess.CompletedProcess[str]:
+    """Dagster's own CLI on `settings`' data folder (the UI launches the same single run): the assets `selection`
+    names, for the partition (`--partition DAY`) or range (`--partition-range FIRST...LAST`) given."""
+    return subprocess.run(
+        [str(BIN / "dagster"), "asset", "materialize", "--module-name", "tidewater.orchestrate.definitions",
+         "--select", selection, *partition],
+        cwd=PROJECT_ROOT,
+        env=_env(settings.env()),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )  # fmt: skip
+
+
 def dbt_cli(settings: Settings, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """Plain `dbt` from the project's folder, as a user runs it, on `settings`' data folder."""
     return subprocess.run(

@@ -8,8 +8,6 @@ an older model. The interruption drills (kills, outages, a column changing type)
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,7 +16,6 @@ from typing import Any
 import pytest
 from conftest import Built
 from helpers import (
-    BIN,
     assert_reconciled,
     assert_same_marts,
     build_results,
@@ -26,6 +23,7 @@ from helpers import (
     daily_schedule_tick,
     execute,
     mart_contents,
+    materialize,
     ok,
     rows,
     run,
@@ -34,7 +32,7 @@ from helpers import (
 
 from tidewater.generate.postgres import PostgresServer
 from tidewater.orchestrate import warehouse
-from tidewater.orchestrate.settings import PROJECT_ROOT, Settings
+from tidewater.orchestrate.settings import Settings
 from tidewater.serve import published
 
 pytestmark = pytest.mark.drill
@@ -162,16 +160,7 @@ def test_a_backfill_of_the_same_days_gives_the_same_marts(built: Built, advanced
     """The same two days as one backfill, with Dagster's own CLI (the UI launches the same single run), the docs and
     the report left out as in the other runs the tests start."""
     backfilled = copy_data_folder(built.settings.data_dir, tmp_path / "backfill")
-    result = subprocess.run(
-        [str(BIN / "dagster"), "asset", "materialize", "--module-name", "tidewater.orchestrate.definitions",
-         "--select", "not group:observability", "--partition-range", "2026-11-01...2026-11-02"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **backfilled.env(), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )  # fmt: skip
+    result = materialize(backfilled, "not group:observability", "--partition-range", "2026-11-01...2026-11-02")
     PostgresServer(backfilled.postgres_dir).stop()  # the backfill's run started it
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert_reconciled(backfilled)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from browser import render
 from conftest import Built
-from helpers import dbt_cli, ok, tidewater_cli, webhook
+from helpers import dbt_cli, materialize, ok, tidewater_cli, webhook
 
 from tidewater.orchestrate import warehouse
 from tidewater.orchestrate.settings import Settings
@@ -114,6 +114,24 @@ def test_dbt_docs_render_with_models_and_tests(built: Built, tmp_path: Path) -> 
     assert (tmp_path / "docs.png").stat().st_size > 10_000
     assert "fct_orders" in dom and "order_revenue" in dom
     assert "One row per order" in dom  # the model's description, not an error page
+
+
+@pytest.mark.drill
+def test_a_failing_report_lets_the_docs_finish_and_fails_the_step_naming_it(drill_folder: Settings) -> None:
+    """The docs and the report run side by side in one step: the report failing (a folder where its file goes)
+    leaves the docs to finish, and the step fails with the report's own error and its log."""
+    settings = drill_folder
+    settings.report_file.unlink()
+    settings.report_file.mkdir()
+    docs_before = settings.docs_file.stat().st_mtime
+    result = materialize(settings, "group:observability", "--partition", "2026-10-31")  # the built folder's day
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "dbt docs: made in" in output, output[-3000:]
+    assert settings.docs_file.stat().st_mtime > docs_before
+    assert f"edr report failed (exit 1); log: {settings.logs_dir / 'edr-report.log'}" in output, output[-3000:]
+    assert f"IsADirectoryError: [Errno 21] Is a directory: '{settings.report_file}'" in output
+    assert "Dependencies for step elementary_alerts failed" in output  # nothing after it runs on a half-made step
 
 
 # -- source freshness, inside the build ---------------------------------------------------------------------
