@@ -131,7 +131,6 @@ def test_a_failing_report_lets_the_docs_finish_and_fails_the_step_naming_it(dril
     assert settings.docs_file.stat().st_mtime > docs_before
     assert f"edr report failed (exit 1); log: {settings.logs_dir / 'edr-report.log'}" in output, output[-3000:]
     assert f"IsADirectoryError: [Errno 21] Is a directory: '{settings.report_file}'" in output
-    assert "Dependencies for step elementary_alerts failed" in output  # nothing after it runs on a half-made step
 
 
 # -- source freshness, inside the build ---------------------------------------------------------------------
