@@ -1,7 +1,8 @@
-"""Observability: Elementary's tables fill on every build, its report and the docs render in a real browser,
-its alerts reach a webhook, the sources' freshness warns and fails by its thresholds inside the build, and each
-injected anomaly is flagged while a normal day raises nothing (a new column, Elementary's schema change, is flagged
-on the day the app adds one: test_incremental's advanced days)."""
+"""Observability: Elementary's tables fill on every build, its report and the docs render in a real browser (and
+the docs are still made when the report fails beside them), its alerts reach a webhook, the sources' freshness warns
+and fails by its thresholds inside the build, and each injected anomaly is flagged while a normal day raises nothing
+(a new column, Elementary's schema change, is flagged on the day the app adds one: test_incremental's advanced
+days)."""
 
 from __future__ import annotations
 
