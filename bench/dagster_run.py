@@ -57,8 +57,8 @@ class RunRecord:
         raise TidewaterError(f"Dagster run {self.run_id[:8]}: step {step_key} logged no line {starts_with!r}")
 
     def idle_seconds(self) -> float:
-        """Seconds of the run during which no step was executing: Dagster starting the run, launching each step's
-        process (forkserver, importing the definitions, resources) and recording its end."""
+        """Seconds of the run during which no step was executing: Dagster starting the run, between its steps
+        (resources, recording each step's events) and recording its end."""
         busy = 0.0
         reached = self.start
         for step in sorted(self.steps.values(), key=lambda s: s.start):

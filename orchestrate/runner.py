@@ -132,9 +132,9 @@ def _stop_what_this_run_started() -> None:
     import psutil
 
     def multiprocessing_helper(process: psutil.Process) -> bool:
-        # The forkserver and resource tracker end with this process; stopped first, they print tracebacks.
+        # multiprocessing's resource tracker ends with this process; stopped first, it prints tracebacks.
         with contextlib.suppress(psutil.Error):
-            return any(name in " ".join(process.cmdline()) for name in ("resource_tracker", "forkserver import main"))
+            return "resource_tracker" in " ".join(process.cmdline())
         return True
 
     children = [child for child in psutil.Process().children(recursive=True) if not multiprocessing_helper(child)]
