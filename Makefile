@@ -51,23 +51,37 @@ $(BIN)/uv: requirements.txt
 UV_PIP_INSTALL := $(BIN)/uv pip install --quiet --compile-bytecode
 COMPILE_OWN_PACKAGES := $(BIN)/python -c 'import compileall, tomllib; dirs = tomllib.load(open("pyproject.toml", "rb"))["tool"]["setuptools"]["package-dir"].values(); raise SystemExit(not all(compileall.compile_dir(d, quiet=1) for d in dirs))'
 
-# The environment: rebuilt when a pin, the package or a Meltano plugin definition changes.
+# The environment: rebuilt when a pin, the package or a Meltano plugin definition changes. .venv first (Meltano and
+# `tidewater deps` run from it), then the environments beside it side by side: `make -j` runs them at once and `-O`
+# prints each one's lines whole when it ends. Elementary's CLI comes before the dbt packages (its own dbt project gets
+# them too).
 $(BIN)/.installed: requirements.txt requirements-edr.txt requirements-feast.txt packages.yml pyproject.toml meltano.yml $(wildcard meltano/*.yml) extract/tap_landing_zone/pyproject.toml extract/target_duckdb_explicit_csv/pyproject.toml extract/tap_spreadsheets_strict/pyproject.toml extract/singer_batch_msgspec/pyproject.toml extract/tap_warehouse/pyproject.toml extract/target_webhook/pyproject.toml extract/target_postgres_hard_delete/pyproject.toml | $(BIN)/uv
 	@echo "==> installing pinned Python packages into $(VENV) (a minute or two on a new machine)"
 	@$(UV_PIP_INSTALL) --python $(BIN)/python -r requirements.txt
 	@$(UV_PIP_INSTALL) --python $(BIN)/python --no-deps -e .
 	@$(COMPILE_OWN_PACKAGES)
+	@$(MAKE) --no-print-directory -j -O meltano-plugins edr-env dbt-packages feast-env
+	@touch $@
+
+# The parts of `make install` after .venv (run by it, not on their own).
+.PHONY: meltano-plugins edr-env dbt-packages feast-env
+meltano-plugins:
 	@echo "==> installing Meltano plugins into .meltano/"
 	@PATH="$(CURDIR)/$(BIN):$$PATH" UV_COMPILE_BYTECODE=1 $(BIN)/meltano --log-level info install
+
+edr-env:
 	@echo "==> installing Elementary's CLI into $(EDR_VENV)"
 	@test -d $(EDR_VENV) || $(PYTHON) -m venv $(EDR_VENV)
 	@$(UV_PIP_INSTALL) --python $(EDR_VENV)/bin/python -r requirements-edr.txt
+
+dbt-packages: edr-env
+	@echo "==> installing dbt packages (from the dbt hub, else from the mirror you configured)"
+	@$(BIN)/tidewater deps
+
+feast-env:
 	@echo "==> installing Feast (the feature store) into $(FEAST_VENV)"
 	@test -d $(FEAST_VENV) || $(PYTHON) -m venv $(FEAST_VENV)
 	@$(UV_PIP_INSTALL) --python $(FEAST_VENV)/bin/python -r requirements-feast.txt
-	@echo "==> installing dbt packages (from the dbt hub, else from the mirror you configured)"
-	@$(BIN)/tidewater deps
-	@touch $@
 
 install: $(BIN)/.installed
 
@@ -128,21 +142,25 @@ test: install install-bench browser java
 bench: install install-bench
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/tidewater bench --scales "$(SCALES)" --repeats $(REPEATS) $(BENCH_ARGS)
 
-# The Singer plugins' own suites (extract/<plugin>/tests), part of `make test`: each runs in the venv Meltano made for
-# its plugin (the plugin's pinned dependencies), after the plugin's pinned `test` extra is added there. ~30 s in all.
-PLUGIN_TESTS := extractors/tap-landing-zone:tap_landing_zone extractors/tap-spreadsheets:tap_spreadsheets_strict \
-	extractors/tap-postgres:singer_batch_msgspec loaders/target-duckdb:target_duckdb_explicit_csv \
-	extractors/tap-tidewater-warehouse:tap_warehouse loaders/target-webhook:target_webhook
-.PHONY: test-plugins
+# The Singer plugins' own suites (extract/<plugin>/tests), part of `make test`, side by side (`make -j -O`, as for the
+# install; each waits on its own PostgreSQL or webhook more than it computes): each runs in the venv Meltano made for
+# its plugin (the plugin's pinned dependencies), after the plugin's pinned `test` extra is added there. ~25 s in all.
+PLUGIN_VENV_tap_landing_zone := extractors/tap-landing-zone
+PLUGIN_VENV_tap_spreadsheets_strict := extractors/tap-spreadsheets
+PLUGIN_VENV_singer_batch_msgspec := extractors/tap-postgres
+PLUGIN_VENV_target_duckdb_explicit_csv := loaders/target-duckdb
+PLUGIN_VENV_tap_warehouse := extractors/tap-tidewater-warehouse
+PLUGIN_VENV_target_webhook := loaders/target-webhook
+PLUGIN_SUITES := $(patsubst PLUGIN_VENV_%,plugin-tests-%,$(filter PLUGIN_VENV_%,$(.VARIABLES)))
+.PHONY: test-plugins $(PLUGIN_SUITES)
 test: test-plugins
 test-plugins: install
-	@failed=""; for pair in $(PLUGIN_TESTS); do \
-	  venv=.meltano/$${pair%%:*}/venv; plugin=extract/$${pair##*:}; \
-	  echo "==> $$plugin tests, in $$venv"; \
-	  $(BIN)/uv pip install --quiet --python $$venv/bin/python -r $$plugin/pyproject.toml --extra test \
-	    && $$venv/bin/python -m pytest -q -p no:cacheprovider $$plugin/tests || failed="$$failed $$plugin"; \
-	done; \
-	test -z "$$failed" || { echo "plugin tests failed:$$failed"; exit 1; }
+	@$(MAKE) --no-print-directory -j -O -k $(PLUGIN_SUITES)
+
+$(PLUGIN_SUITES): plugin-tests-%:
+	@venv=.meltano/$(PLUGIN_VENV_$*)/venv; echo "==> extract/$* tests, in $$venv"; \
+	  $(BIN)/uv pip install --quiet --python $$venv/bin/python -r extract/$*/pyproject.toml --extra test \
+	    && $$venv/bin/python -m pytest -q -p no:cacheprovider extract/$*/tests
 
 # PR review (CONTRIBUTING.md): the pre-commit hooks on every file; slim CI and the data diff against main.
 REF ?= main
