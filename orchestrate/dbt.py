@@ -51,7 +51,7 @@ def resource(project_dir: Path = PROJECT_ROOT, target_path: Path | None = None) 
     """dagster-dbt's resource for a dbt project (this checkout's, or another one's: slim CI parses main's), with the
     project's own profiles.yml."""
     project = DbtProject(project_dir=project_dir, profiles_dir=project_dir, target_path=target_path or "target")
-    return DbtCore(project_dir=project, dbt_executable=venv_tool("dbt"))
+    return DbtCore(project_dir=project, dbt_executable=venv_tool("tidewater-dbt"))
 
 
 @contextlib.contextmanager
