@@ -2,8 +2,8 @@
 dbt's own command line, with Python's cyclic garbage collector run less often.
 
 dbt makes a great many small, long-lived objects (for every node, a namespace of every macro of the project and its
-packages), and at Python's default thresholds the collector walks them again and again. Run a hundred times less
-often at the youngest generation, it frees the same cycles later and the build needs less CPU for about the same
+packages), and at Python's default thresholds the collector walks them again and again. Run over a hundred times less
+often at the youngest generation, it frees the same cycles later, and the build needs less CPU for a few percent more
 memory (docs/benchmark.md, "Seventh pass"). A `dbt` typed by hand is dbt's own, unchanged.
 """
 
