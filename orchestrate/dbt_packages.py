@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,15 +200,18 @@ def _deps(
     try_hub: bool,
 ) -> list[str]:
     if try_hub:
-        hub = subprocess.run(
-            [dbt, "deps"],
-            cwd=project_dir,
-            env={**os.environ, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        # dbt downloads into a folder it makes in the temporary folder, and leaves it there when the hub can't be
+        # reached: it gets a temporary folder of its own, removed after.
+        with tempfile.TemporaryDirectory(prefix="tidewater-dbt-deps-") as scratch:
+            hub = subprocess.run(
+                [dbt, "deps"],
+                cwd=project_dir,
+                env={**os.environ, **(env or {}), "TMPDIR": scratch},
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
         if hub.returncode == 0:
             return [f"{spec.package} {spec.version} <- dbt hub" for spec in specs]
     root = settings.dbt_package_mirror

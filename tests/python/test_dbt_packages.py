@@ -82,12 +82,17 @@ def test_no_hub_and_no_mirror_says_what_to_configure(tmp_path: Path, no_user_con
 
 
 def test_the_real_dbt_deps_offline_falls_back_to_the_mirror(tmp_path: Path, no_user_config: None, monkeypatch) -> None:
-    """With the real dbt: the hub is unreachable here, so the mirror serves the package."""
+    """With the real dbt: the hub is unreachable here, so the mirror serves the package. dbt's download folder for the
+    hub does not stay behind in the temporary folder."""
     from tidewater.orchestrate.settings import venv_tool
 
     monkeypatch.setenv(dbt_packages.MIRROR_ENV, str(_mirror_with_package(tmp_path)))
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
     project = _project(tmp_path)
     (project / "dbt_project.yml").write_text("name: probe\nversion: '1.0.0'\nconfig-version: 2\nprofile: probe\n")
     lines = dbt_packages.deps(Settings.load(), project, dbt=venv_tool("dbt"))
     assert (project / "dbt_packages" / "widgets").is_dir()
     assert "mirror" in lines[0] or "dbt hub" in lines[0]
+    assert not list(temporary.iterdir())
