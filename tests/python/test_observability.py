@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from browser import render
 from conftest import Built
+from dagster import DagsterEventType, DagsterInstance
 from helpers import dbt_cli, materialize, ok, tidewater_cli, webhook
 
 from tidewater.orchestrate import warehouse
@@ -132,6 +133,11 @@ def test_a_failing_report_lets_the_docs_finish_and_fails_the_step_naming_it(dril
     assert settings.docs_file.stat().st_mtime > docs_before
     assert f"edr report failed (exit 1); log: {settings.logs_dir / 'edr-report.log'}" in output, output[-3000:]
     assert f"IsADirectoryError: [Errno 21] Is a directory: '{settings.report_file}'" in output
+    # Nothing after it runs on a half-made step: the alerts' step never started.
+    dagster = DagsterInstance.from_config(str(settings.dagster_home))
+    (last,) = dagster.get_runs(limit=1)
+    started = {event.step_key for event in dagster.all_logs(last.run_id, of_type=DagsterEventType.STEP_START)}
+    assert "docs_and_report" in started and "elementary_alerts" not in started, started
 
 
 # -- source freshness, inside the build ---------------------------------------------------------------------
