@@ -54,8 +54,8 @@ def _edr_env(settings: Settings) -> dict[str, str]:
     env = {**os.environ, **settings.env()}
     # edr asks each of its queries as a `dbt run-operation` of its own dbt project (about fifteen a report). That
     # project's parse goes to the data folder (by default it would land in the installed package, where every data
-    # folder would overwrite another's), and without the JSON artifacts: edr reads the answers from dbt's log, and
-    # writing the manifest again for each query was a fifth of the report's time.
+    # folder would overwrite another's), and without the JSON artifacts: edr reads the answers from dbt's log, so
+    # writing the manifest again for each query is work no one reads (docs/benchmark.md, eighth pass, has the cost).
     env["DBT_TARGET_PATH"] = str(settings.data_dir / "edr" / "dbt-target")
     env["DBT_WRITE_JSON"] = "false"
     env["PATH"] = f"{EDR_VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
