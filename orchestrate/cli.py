@@ -99,15 +99,15 @@ def ui(settings: Settings, port: int | None) -> None:
 @pass_settings
 def dashboards(settings: Settings, port: int | None) -> None:
     import os
-    import subprocess
 
+    from tidewater.orchestrate import commands
     from tidewater.serve import dashboards as streamlit_app
     from tidewater.serve import published
 
     published.current_database(settings)  # one clear line before the first run, not an empty page
     port = port or settings.dashboards_port
     click.echo(f"==> dashboards on http://127.0.0.1:{port} (Ctrl-C stops them)")
-    subprocess.run(streamlit_app.command(settings, port), env={**os.environ, **settings.env()}, check=False)
+    commands.foreground(streamlit_app.command(settings, port), env={**os.environ, **settings.env()})
 
 
 @cli.command(help="The suppliers' read-only API on 127.0.0.1 (FastAPI), over the serving copy the last run promoted.")

@@ -10,9 +10,11 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+import psutil
 
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import PROJECT_ROOT
@@ -48,6 +50,49 @@ def stop_running() -> None:
         processes = list(_running)
     for process in processes:
         stop_process_group(process)
+
+
+def interrupt(process: subprocess.Popen[Any]) -> None:
+    """Stop a tool its own way, as Ctrl-C does (SIGINT: dbt cancels its queries; Dagster's `dev` shuts down its
+    webserver, daemon and code servers and removes its temporary workspace), SIGKILL after the grace period; then
+    whatever it started that outlived it (Spark's JVM, a code server)."""
+    if process.poll() is not None:
+        return
+    started: list[psutil.Process] = []
+    with suppress(psutil.Error):
+        started = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    _, alive = psutil.wait_procs(started, timeout=GRACE_SECONDS)
+    for child in alive:
+        with suppress(psutil.NoSuchProcess):
+            child.kill()
+
+
+def foreground(command: Sequence[str], *, env: dict[str, str], cwd: Path = PROJECT_ROOT) -> int:
+    """Run a server (the Dagster UI, the dashboards) until it ends, or until this command is stopped: Ctrl-C, SIGTERM
+    (cli.py) or the terminal closing. Then the server is stopped its own way (`interrupt`) and waited for.
+
+    It runs in a process group of its own, so the one interrupt comes from here. A terminal's Ctrl-C reaches its
+    whole foreground group, and a second interrupt in the middle of Dagster's shutdown would cut it short. Without
+    the forwarding, `kill` of this process alone would leave the server running."""
+    on_hangup = signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # not under nohup, which ignores it
+    if on_hangup:
+        signal.signal(signal.SIGHUP, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(list(command), cwd=cwd, env=env, process_group=0)
+        try:
+            return process.wait()
+        except BaseException:
+            interrupt(process)
+            raise
+    finally:
+        if on_hangup:
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @contextmanager

@@ -11,8 +11,6 @@ import contextlib
 import hashlib
 import importlib.metadata
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -21,11 +19,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TextIO
 
-import psutil
 from dagster_dbt import DbtCliInvocation, DbtCliResource, DbtProject
 from packaging.version import Version
 
-from tidewater.orchestrate.commands import GRACE_SECONDS
+from tidewater.orchestrate.commands import interrupt
 from tidewater.orchestrate.errors import TidewaterError
 from tidewater.orchestrate.settings import PROJECT_ROOT, Settings, venv_tool
 
@@ -167,29 +164,9 @@ def invoke(
         except BaseException:
             # Stopped (Ctrl-C, SIGTERM): dagster-dbt stops dbt only on Dagster's own interrupt, inside an asset.
             # Left running, dbt would go on writing a warehouse its command no longer holds.
-            stop(invocation.process)
+            interrupt(invocation.process)
             raise
     return invocation, progress
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """dbt's own way to stop (SIGINT: it cancels its queries and ends), then SIGKILL after the grace period; then
-    whatever it started that outlived it (Spark's JVM)."""
-    if process.poll() is not None:
-        return
-    started: list[psutil.Process] = []
-    with contextlib.suppress(psutil.Error):
-        started = psutil.Process(process.pid).children(recursive=True)
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    _, alive = psutil.wait_procs(started, timeout=GRACE_SECONDS)
-    for child in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            child.kill()
 
 
 def run(

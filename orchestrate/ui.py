@@ -1,14 +1,14 @@
 """`make ui` (`tidewater ui`): Dagster's webserver and daemon on 127.0.0.1, over the data folder's instance, so
-the runs of `make run` are in its history and the schedule and sensors tick. The app database's server, which
-the runs start when they need it, is stopped when the UI stops."""
+the runs of `make run` are in its history and the schedule and sensors tick. Stopped (Ctrl-C, `kill`, the terminal
+closing), it stops Dagster its own way and waits for its webserver, daemon and code servers to end. The app database's
+server, which the runs start when they need it, is stopped when the UI stops."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 
 from tidewater.generate.postgres import PostgresServer
-from tidewater.orchestrate import dbt
+from tidewater.orchestrate import commands, dbt
 from tidewater.orchestrate.runner import instance
 from tidewater.orchestrate.settings import Settings, venv_tool
 
@@ -34,7 +34,7 @@ def serve(settings: Settings, port: int) -> None:
     was_running = server.is_running()
     print(f"==> Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
     try:
-        subprocess.run(command(port), cwd=settings.project_root, check=False)
+        commands.foreground(command(port), env=dict(os.environ), cwd=settings.project_root)
     finally:
         if not was_running and server.is_running():
             server.stop()

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tidewater.generate.postgres import PostgresServer
@@ -417,9 +418,18 @@ def served(
             time.sleep(0.2)
         yield url, process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        # A server may run its tool in a process group of its own (`tidewater ui`: Dagster's dev server), so what it
+        # started is ended by PID too if it outlives the server. A test may have stopped the server already.
+        started: list[psutil.Process] = []
+        with contextlib.suppress(psutil.Error):
+            started = psutil.Process(process.pid).children(recursive=True)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=20)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # what outlived SIGTERM in the group (dagster dev's children)
+            os.killpg(process.pid, signal.SIGKILL)  # what outlived SIGTERM in the group
         process.wait(timeout=20)
+        for leftover in psutil.wait_procs(started, timeout=20)[1]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                leftover.kill()
