@@ -81,7 +81,7 @@ def test_kill_stops_the_ui_with_every_process_dagster_started_and_frees_the_port
     ui_process: tuple[str, Popen[bytes]],
 ) -> None:
     # Last in the module: it stops the module's UI. `kill PID` (a process manager's stop) reaches `tidewater ui`
-    # alone; before, Dagster's webserver and daemon went on serving the port and ticking the schedule, orphaned.
+    # alone. Orphaned, Dagster's webserver and daemon would go on serving the port and ticking the schedule.
     url, process = ui_process
     started = psutil.Process(process.pid).children(recursive=True)
     webserver = [p.cmdline() for p in started if "dagster_webserver" in p.cmdline()]
