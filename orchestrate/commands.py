@@ -73,7 +73,7 @@ def interrupt(process: subprocess.Popen[Any]) -> None:
             child.kill()
 
 
-def foreground(command: Sequence[str], *, env: dict[str, str], cwd: Path = PROJECT_ROOT) -> int:
+def foreground(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path = PROJECT_ROOT) -> int:
     """Run a server (the Dagster UI, the dashboards) until it ends, or until this command is stopped: Ctrl-C, SIGTERM
     (cli.py) or the terminal closing. Then the server is stopped its own way (`interrupt`) and waited for.
 

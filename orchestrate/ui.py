@@ -34,7 +34,7 @@ def serve(settings: Settings, port: int) -> None:
     was_running = server.is_running()
     print(f"==> Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
     try:
-        commands.foreground(command(port), env=dict(os.environ), cwd=settings.project_root)
+        commands.foreground(command(port), cwd=settings.project_root)
     finally:
         if not was_running and server.is_running():
             server.stop()
