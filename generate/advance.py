@@ -12,6 +12,10 @@ said), and on the schema-change day a new column
 events of the three days before in `events/<earlier day>/arrived-<day>.jsonl`; from the schema-change day the
 browser sends one more field (`consent_state`).
 
+A day's new customers, orders and events continue the level of the four weeks before it, by weekday and retail
+calendar: the window grows through its year, so a day at the window's average would be a drop, and Elementary's
+volume tests would rightly flag every normal day.
+
 Deterministic: day k depends only on the seed, the scale and the sources as days 1..k-1 left them. Consent has its
 own random stream per day (`advance-consent-<k>`), so the other changes of a day are what they were without it.
 """
@@ -45,9 +49,20 @@ from .app_db import (
     signup_consent,
 )
 from .config import MS_PER_DAY, GenerationConfig
-from .events import _BOT, _BROWSE, _BUY, _GUEST, _LOGGED_IN, _LOGS_IN_AT_CHECKOUT, EVENTS_FOLDER, _Planner, _Writer
+from .events import (
+    _BOT,
+    _BROWSE,
+    _BUY,
+    _GUEST,
+    _LOGGED_IN,
+    _LOGS_IN_AT_CHECKOUT,
+    EVENTS_FOLDER,
+    RATE_DUPLICATE,
+    _Planner,
+    _Writer,
+)
 from .files import write_if_changed
-from .seasonality import random_ms_in_day
+from .seasonality import demand_factor, random_ms_in_day
 from .spreadsheet import CHANNEL_SHARE
 from .vocabulary import (
     BOT_USER_AGENTS,
@@ -57,6 +72,7 @@ from .vocabulary import (
 
 # The day on which the upstream teams change their schemas (1 = the first advanced day). Configurable per run.
 SCHEMA_CHANGE_DAY = 2
+RECENT_DAYS = 28  # the weeks a day's volumes continue
 SCHEMA_CHANGE_COLUMN = ("orders", "gift_message")
 SCHEMA_CHANGE_EVENT_FIELD = ',"consent_state":"granted"'
 ADVANCE_FILE = "_advance.json"
@@ -289,9 +305,27 @@ class _Day:
         cur.execute("select coalesce(max(record_id), 0) from public.deleted_records where table_name = %s", (table,))
         return max(current, cur.fetchone()[0]) + 1
 
+    def _recent_days(self) -> list[date]:
+        return [self.date - timedelta(days=i) for i in range(1, RECENT_DAYS + 1)]
+
+    def _continued(self, recent: int, window_average: float) -> float:
+        """What a day like this one brings, from what the last four weeks brought: their count per unit of demand,
+        times this day's demand. The window's average day when those weeks brought nothing (tiny scales)."""
+        if not recent:
+            return window_average
+        return recent * demand_factor(self.date) / sum(demand_factor(d) for d in self._recent_days())
+
+    def _expected(self, cur: Any, table: str, window_average: float) -> float:
+        """The rows of `table` a day like this one brings."""
+        cur.execute(
+            f"select count(*) from public.{table} where created_at >= %s and created_at < %s",
+            (ms_to_datetime(self.day_ms - RECENT_DAYS * MS_PER_DAY), ms_to_datetime(self.day_ms)),
+        )
+        return self._continued(cur.fetchone()[0], window_average)
+
     def add_customers(self, cur: Any) -> int:
         rng, config = self.rng, self.config
-        n = max(1, round(config.n_customers * self.per_day * rng.uniform(0.8, 1.2)))
+        n = max(1, round(self._expected(cur, "customers", config.n_customers * self.per_day) * rng.uniform(0.8, 1.2)))
         first_id = self._next_id(cur, "customers", "customer_id")
         channels = list(CHANNEL_SHARE)
         channel_cum = list(accumulate(CHANNEL_SHARE.values()))
@@ -324,7 +358,7 @@ class _Day:
         line_counts, line_cum = _weighted(LINES_PER_ORDER)
         quantities, quantity_cum = _weighted(QUANTITY)
         methods, method_cum = _weighted(PAYMENT_METHODS)
-        n = max(2, round(config.n_orders * self.per_day * rng.uniform(0.85, 1.15)))
+        n = max(2, round(self._expected(cur, "orders", config.n_orders * self.per_day) * rng.uniform(0.85, 1.15)))
         plans = []
         for i in range(n):
             t0 = random_ms_in_day(rng, self.day_ms)
@@ -483,7 +517,11 @@ class _Day:
             views = tuple(products[:2])
             extra = 0 if rng.random() < 0.6 else 1
             planner.add(ms, _BUY, 4 + len(views) + extra, (order_id, cid, views, extra, channel, device, login))
-        target = config.n_events * self.per_day
+        # The lines of the last four weeks' sessions (each day's folder), less the copies the writer adds to them.
+        lines = sum(
+            _line_count(path) for d in self._recent_days() for path in (events_dir / d.isoformat()).glob("*.jsonl")
+        )
+        target = self._continued(round(lines / (1 + RATE_DUPLICATE)), config.n_events * self.per_day)
         browse = 0
         while planner.planned_events < target or browse == 0:
             if rng.random() < 0.05:
@@ -554,3 +592,8 @@ class _DayWriter(_Writer):
             "purchase_events": self.counts["purchase_events"],
             "malformed_lines": self.counts["malformed_lines"],
         }
+
+
+def _line_count(path: Path) -> int:
+    with path.open("rb") as lines:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: lines.read(1 << 20), b""))

@@ -73,9 +73,14 @@ def day_start_ms(config: GenerationConfig, day_index: int) -> int:
     return config.start_ms - config.start_ms % MS_PER_DAY + day_index * MS_PER_DAY
 
 
+def demand_factor(day: date) -> float:
+    """A day's demand from an existing customer base: weekday rhythm times the retail calendar."""
+    return WEEKDAY_FACTOR[day.weekday()] * _holiday_factor(day)
+
+
 def demand_factors(config: GenerationConfig) -> list[float]:
-    """Per-day demand of an existing customer base: weekday rhythm times the retail calendar."""
-    return [WEEKDAY_FACTOR[d.weekday()] * _holiday_factor(d) for d in window_days(config)]
+    """Per-day demand of the window's days."""
+    return [demand_factor(d) for d in window_days(config)]
 
 
 def traffic_weights(config: GenerationConfig) -> list[float]:

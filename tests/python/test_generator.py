@@ -24,6 +24,7 @@ from tidewater.generate.config import ANOMALIES, combined_anomaly
 from tidewater.generate.draws import Weighted, below, choice, randint
 from tidewater.generate.events import EVENT_KEYS
 from tidewater.generate.run import FILES_RECORD, GENERATOR_VERSION
+from tidewater.generate.seasonality import demand_factor
 from tidewater.generate.spreadsheet import CSV_HEADER
 from tidewater.generate.vocabulary import FIRST_NAMES, LAST_NAMES, SUPPLIER_BRANDS
 from tidewater.orchestrate.cli import main
@@ -279,6 +280,34 @@ def test_the_daily_advance_withdraws_and_grants_marketing_consent(
             assert consent_at == before[cid].marketing_consent_updated_at, cid
     signed_up = Counter(consent for cid, consent, *_ in now if cid not in before)
     assert set(signed_up) <= {"granted", "withheld"} and sum(signed_up.values()) >= 2
+
+
+def test_advanced_days_continue_the_level_the_window_ended_at(app_db_conninfo: str, tmp_path: Path) -> None:
+    """The window grows through its year: the days after it keep its last four weeks' orders and events per unit of
+    demand (weekday and retail calendar), not its average day, which Elementary's volume tests flag as a drop on
+    every normal day."""
+    config = GenerationConfig(seed=SEED, scale=0.1)  # ~40 orders a day: a level stands out from the draws
+    generate(config, tmp_path, app_db_conninfo)
+    days = advance(config, tmp_path, app_db_conninfo, 3)
+    recent = [date.fromisoformat(LAST_DAY) - timedelta(days=i) for i in range(28)]
+    advanced = [date.fromisoformat(d["date"]) for d in days]
+    with psycopg.connect(app_db_conninfo) as conn:
+        orders = dict(
+            conn.execute(
+                "select cast(created_at as date), count(*) from public.orders where created_at >= %s group by 1",
+                (datetime.combine(recent[-1], datetime.min.time(), tzinfo=UTC),),
+            ).fetchall()
+        )
+    lines = {d: len((tmp_path / "events" / d.isoformat() / "events.jsonl").read_bytes().splitlines()) for d in recent}
+
+    def per_demand(counts: dict[date, int], over: list[date]) -> float:
+        return sum(counts[d] for d in over) / sum(demand_factor(d) for d in over)
+
+    orders_ratio = per_demand(orders, advanced) / per_demand(orders, recent)
+    advanced_lines = {d: day["counts"]["event_lines"] for d, day in zip(advanced, days, strict=True)}
+    lines_ratio = per_demand(advanced_lines, advanced) / per_demand(lines, recent)
+    assert 0.85 <= orders_ratio <= 1.15, orders_ratio
+    assert 0.9 <= lines_ratio <= 1.1, lines_ratio
 
 
 # -- suppliers (the brands, tenants of the supplier portal) --
