@@ -13,8 +13,8 @@ events of the three days before in `events/<earlier day>/arrived-<day>.jsonl`; f
 browser sends one more field (`consent_state`).
 
 A day's new customers, orders and events continue the level of the four weeks before it, by weekday and retail
-calendar: the window grows through its year, so a day at the window's average would be a drop, and Elementary's
-volume tests would rightly flag every normal day.
+calendar: the window grows through its year, so a day at the window's average would be a drop of about a third in
+orders, which Elementary's volume test on the orders rightly flags.
 
 Deterministic: day k depends only on the seed, the scale and the sources as days 1..k-1 left them. Consent has its
 own random stream per day (`advance-consent-<k>`), so the other changes of a day are what they were without it.

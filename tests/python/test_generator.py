@@ -284,8 +284,8 @@ def test_the_daily_advance_withdraws_and_grants_marketing_consent(
 
 def test_advanced_days_continue_the_level_the_window_ended_at(app_db_conninfo: str, tmp_path: Path) -> None:
     """The window grows through its year: the days after it keep its last four weeks' orders and events per unit of
-    demand (weekday and retail calendar), not its average day, which Elementary's volume tests flag as a drop on
-    every normal day."""
+    demand (weekday and retail calendar), not its average day, which Elementary's volume test on the orders flags as
+    a drop."""
     config = GenerationConfig(seed=SEED, scale=0.1)  # ~40 orders a day: a level stands out from the draws
     generate(config, tmp_path, app_db_conninfo)
     days = advance(config, tmp_path, app_db_conninfo, 3)
